@@ -1,0 +1,71 @@
+/*
+ * hugepages.h - huge-page memory by key, through hugepaged.
+ *
+ * alloc_hugepages() and free_hugepages() bring back the Linux 2.5.36-2.5.54
+ * system calls of the same names, with the same signatures and meaning, for
+ * unprivileged programs on today's kernels. See alloc_hugepages(3).
+ *
+ * Link with -lhugepages (pkg-config hugepages).
+ */
+#ifndef HUGEPAGES_H
+#define HUGEPAGES_H
+
+#include <stddef.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What alloc_hugepages() returns on error, with errno set. */
+#define HUGEPAGES_FAILED ((void *)-1)
+
+/* Where the library looks for the daemon unless $HUGEPAGED_SOCKET says. */
+#define HUGEPAGES_DEFAULT_SOCKET "/run/hugepaged/hugepaged.sock"
+
+/* Page size selection in flag, encoded as for shmget() and memfd_create():
+ * log2 of the page size in bits 26..31. glibc's <sys/shm.h> does not define
+ * these; <linux/shm.h> defines the same values. */
+#ifndef SHM_HUGE_SHIFT
+#define SHM_HUGE_SHIFT 26
+#endif
+#ifndef SHM_HUGE_MASK
+#define SHM_HUGE_MASK 0x3f
+#endif
+#ifndef SHM_HUGE_2MB
+#define SHM_HUGE_2MB (21 << SHM_HUGE_SHIFT)
+#endif
+#ifndef SHM_HUGE_1GB
+#define SHM_HUGE_1GB (30 << SHM_HUGE_SHIFT)
+#endif
+
+/*
+ * Map len bytes of the huge-page segment with this key.
+ *
+ * key 0: a new private segment, not inherited across fork().
+ * key > 0: the segment shared by every user of key; created (zero-filled)
+ *          when absent if flag has IPC_CREAT; EEXIST with IPC_CREAT|IPC_EXCL
+ *          if it exists. Inherited by children, who count as users.
+ * addr:    NULL, or a hint aligned to the huge page size.
+ * prot:    PROT_READ, PROT_WRITE, PROT_EXEC, or a combination.
+ * flag:    IPC_CREAT, IPC_EXCL, permission bits (0666-style) of a new segment,
+ *          SHM_HUGE_2MB / SHM_HUGE_1GB for a page size other than the default.
+ *
+ * Returns the address, or HUGEPAGES_FAILED with errno set: EINVAL, ENOENT,
+ * EEXIST, EACCES, ENOMEM, or ENOSYS when hugepaged cannot be reached.
+ */
+void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag);
+
+/*
+ * Release a mapping alloc_hugepages() returned. The memory is freed when its
+ * last user has released it. Returns 0, or -1 with errno EINVAL when addr is
+ * not the start of a live mapping made by alloc_hugepages().
+ */
+int free_hugepages(void *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * conn.c - the connection to hugepaged; see conn.h.
+ *
+ * Blocking and synchronous by design: one request, one reply. The socket is
+ * close-on-exec, so an exec'd program holds nothing of ours.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "hugepages.h"
+
+void conn_drop(struct conn *c)
+{
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        c->gen++;
+}
+
+static int round_trip(struct conn *c, uint16_t type, const void *body, size_t len,
+                      uint16_t reply_type, struct hp_msg *reply, int *fd)
+{
+        char buf[HP_MSG_MAX + 1];
+        uint64_t seq = ++c->seq;
+        int n, r, got = -1;
+
+        n = hp_proto_encode(buf, sizeof(buf), type, seq, body, len);
+        if (n < 0)
+                return n;
+        r = hp_proto_send(c->fd, buf, (size_t)n, -1, 0);
+        if (r < 0)
+                return r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN ? -ECONNRESET : r;
+        n = hp_proto_recv(c->fd, buf, sizeof(buf), &got, fd ? 1 : 0, 0);
+        if (n == 0 || n == -ECONNRESET)
+                return -ECONNRESET;
+        if (n < 0)
+                return n == -EBADMSG ? -EPROTO : n;
+        r = hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, reply);
+        if (r == 0 && (reply->hdr.type != reply_type || reply->hdr.seq != seq))
+                r = -EPROTO;
+        /* A descriptor comes with, and only with, a successful ALLOC reply. */
+        if (r == 0 && reply_type == HP_MSG_ALLOC_REPLY &&
+            (got >= 0) != (reply->u.alloc_reply.st.status == 0))
+                r = -EPROTO;
+        if (r < 0) {
+                if (got >= 0)
+                        close(got);
+                return -EPROTO;
+        }
+        if (fd)
+                *fd = got;
+        return 0;
+}
+
+static int conn_open(struct conn *c)
+{
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        const char *path = getenv("HUGEPAGED_SOCKET");
+        struct hp_hello hello = {.version = HP_PROTO_VERSION};
+        struct hp_msg reply;
+        int r;
+
+        if (!path || !*path)
+                path = HUGEPAGES_DEFAULT_SOCKET;
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -ENOSYS;
+        strcpy(addr.sun_path, path);
+        c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (c->fd < 0)
+                return -errno;
+        do
+                r = connect(c->fd, (struct sockaddr *)&addr, sizeof(addr));
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+                conn_drop(c);
+                return -ENOSYS;
+        }
+        r = round_trip(c, HP_MSG_HELLO, &hello, sizeof(hello), HP_MSG_HELLO_REPLY, &reply, NULL);
+        if (r == 0 && reply.u.hello_reply.st.status)
+                r = -reply.u.hello_reply.st.status;
+        if (r < 0) {
+                conn_drop(c);
+                return r == -ECONNRESET ? -ENOSYS : r;
+        }
+        c->default_page_size = reply.u.hello_reply.default_page_size;
+        return 0;
+}
+
+int conn_ensure(struct conn *c)
+{
+        return c->fd >= 0 ? 0 : conn_open(c);
+}
+
+int conn_call(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
+              struct hp_msg *reply, int *fd, int may_retry)
+{
+        int r;
+
+        for (int attempt = 0;; attempt++) {
+                if ((r = conn_ensure(c)) < 0)
+                        return r;
+                r = round_trip(c, type, body, len, reply_type, reply, fd);
+                if (r == 0)
+                        return 0;
+                /* Whatever went wrong, this connection is no longer in step. */
+                conn_drop(c);
+                if (r != -ECONNRESET)
+                        return r;
+                if (!may_retry || attempt > 0)
+                        return -ENOSYS;
+        }
+}

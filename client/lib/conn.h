@@ -1,0 +1,42 @@
+/*
+ * conn.h - the library's one connection to hugepaged.
+ *
+ * Owns: the socket, the HELLO exchange, request/reply round trips, and
+ * noticing that the daemon went away. Not thread-safe: api.c holds its lock
+ * around every call. Errors are negative errno values; errno is never set
+ * here.
+ */
+#ifndef HPLIB_CONN_H
+#define HPLIB_CONN_H
+
+#include <stdint.h>
+
+#include "hp_proto.h"
+
+struct conn {
+        int fd;                     /* -1: not connected */
+        uint64_t seq;
+        uint64_t gen;               /* bumped whenever a connection ends */
+        uint64_t default_page_size; /* from HELLO */
+};
+
+#define CONN_INIT {.fd = -1}
+
+/* Connect and greet, unless connected. -ENOSYS when no daemon answers. */
+int conn_ensure(struct conn *c);
+
+/*
+ * One round trip: send a request, wait for its reply, decode it. The reply
+ * must be of type reply_type. *fd receives the descriptor that came with it
+ * (or -1); pass fd NULL when none may come. If the connection breaks and
+ * may_retry is set, reconnect once and send again. Returns 0 (the reply's
+ * status is in *reply) or a negative errno: -ENOSYS no daemon, -EPROTO a
+ * reply the codec rejected (the connection is then closed).
+ */
+int conn_call(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
+              struct hp_msg *reply, int *fd, int may_retry);
+
+/* Drop the connection (in a forked child: our copy of the parent's). */
+void conn_drop(struct conn *c);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * main.c - hugepaged: options, start-up, the event loop, shutdown.
+ *
+ * Owns the process: limits, signals, the order things start and stop in.
+ * Start-up failures are fatal here; nothing a client does reaches this file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "hpd.h"
+#include "listener.h"
+#include "log.h"
+#include "request.h"
+#include "worker.h"
+
+#ifndef HUGEPAGED_VERSION
+#define HUGEPAGED_VERSION "0"
+#endif
+
+struct options {
+        const char *socket;
+        mode_t mode;
+        gid_t gid;
+        int grow;
+        int verbose;
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: hugepaged [OPTIONS]\n"
+                   "\n"
+                   "Hand out shared huge-page memory by key (alloc_hugepages(3)).\n"
+                   "\n"
+                   "  -s, --socket PATH       listen on PATH (default: the socket systemd\n"
+                   "                          passes, else " HPD_DEFAULT_SOCKET ")\n"
+                   "  -m, --socket-mode MODE  permission bits of the socket file (default 0666)\n"
+                   "  -g, --socket-group GRP  group of the socket file\n"
+                   "      --no-pool-grow      never raise nr_hugepages; ENOMEM when the pool is short\n"
+                   "  -v, --verbose           log every connection and segment\n"
+                   "  -h, --help              this text\n"
+                   "      --version           the version\n");
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+        enum { OPT_NO_GROW = 256, OPT_VERSION };
+        static const struct option longopts[] = {
+                {"socket", required_argument, NULL, 's'},
+                {"socket-mode", required_argument, NULL, 'm'},
+                {"socket-group", required_argument, NULL, 'g'},
+                {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {0},
+        };
+        int c;
+
+        *o = (struct options){.mode = 0666, .gid = (gid_t)-1, .grow = 1};
+        while ((c = getopt_long(argc, argv, "s:m:g:vh", longopts, NULL)) != -1) {
+                char *end;
+                struct group *g;
+
+                switch (c) {
+                case 's':
+                        o->socket = optarg;
+                        break;
+                case 'm':
+                        o->mode = (mode_t)strtoul(optarg, &end, 8);
+                        if (*end || o->mode > 0777) {
+                                fprintf(stderr, "hugepaged: bad mode '%s'\n", optarg);
+                                return -1;
+                        }
+                        break;
+                case 'g':
+                        g = getgrnam(optarg);
+                        if (!g) {
+                                fprintf(stderr, "hugepaged: unknown group '%s'\n", optarg);
+                                return -1;
+                        }
+                        o->gid = g->gr_gid;
+                        break;
+                case OPT_NO_GROW:
+                        o->grow = 0;
+                        break;
+                case 'v':
+                        o->verbose = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        exit(0);
+                case OPT_VERSION:
+                        printf("hugepaged %s (protocol %d)\n", HUGEPAGED_VERSION,
+                               HP_PROTO_VERSION);
+                        exit(0);
+                default:
+                        usage(stderr);
+                        return -1;
+                }
+        }
+        if (optind != argc) {
+                usage(stderr);
+                return -1;
+        }
+        return 0;
+}
+
+/* Raise the descriptor limit as far as allowed and size the client table from
+ * it: each client costs one descriptor, each segment one or two. */
+static unsigned set_limits(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return 64;
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+        return rl.rlim_cur > 256 ? (unsigned)(rl.rlim_cur / 2) : 64;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        (void)what;
+        log_info("%s: shutting down", sigabbrev_np((int)sig));
+        event_base_loopbreak(arg);
+}
+
+static void free_segment(struct segment *s, void *ctx)
+{
+        struct hpd *hpd = ctx;
+
+        segment_unlink(&hpd->segs, s);
+        segment_free(s);
+}
+
+int main(int argc, char **argv)
+{
+        struct hpd hpd = {0};
+        struct listener l;
+        struct options o;
+        struct event *sigs[2];
+        int r;
+
+        if (parse(argc, argv, &o) < 0)
+                return 2;
+        log_init(o.verbose);
+        signal(SIGPIPE, SIG_IGN);
+        hpd.max_clients = set_limits();
+        hpd.started = time(NULL);
+
+        if (pool_init(&hpd.pool, o.grow) < 0) {
+                log_err("this kernel offers no huge pages (/sys/kernel/mm/hugepages)");
+                return 1;
+        }
+        hpd.base = event_base_new();
+        if (!hpd.base) {
+                log_err("cannot create the event loop");
+                return 1;
+        }
+        r = listener_open(&l, o.socket, o.mode, o.gid);
+        if (r < 0) {
+                listener_close(&l);
+                return 1;
+        }
+        hpd.listen_fd = l.fd;
+        if (client_listen(&hpd) < 0 ||
+            worker_start(&hpd.worker, hpd.base, &hpd.pool, request_created, &hpd) < 0) {
+                log_err("cannot start");
+                listener_close(&l);
+                return 1;
+        }
+        sigs[0] = evsignal_new(hpd.base, SIGTERM, on_signal, hpd.base);
+        sigs[1] = evsignal_new(hpd.base, SIGINT, on_signal, hpd.base);
+        if (!sigs[0] || !sigs[1] || event_add(sigs[0], NULL) < 0 || event_add(sigs[1], NULL) < 0) {
+                log_err("cannot handle signals");
+                return 1;
+        }
+
+        log_info("listening on %s (default page size %llu kB, pool growth %s)",
+                 l.from_systemd ? "the socket from systemd" : l.path,
+                 (unsigned long long)hpd.pool.default_size / 1024, o.grow ? "on" : "off");
+        sd_notify(0, "READY=1");
+
+        event_base_dispatch(hpd.base);
+
+        sd_notify(0, "STOPPING=1");
+        client_free_all(&hpd);
+        worker_stop(hpd.worker);
+        segment_foreach(&hpd.segs, free_segment, &hpd);
+        pool_shutdown(&hpd.pool);
+        htab_free(&hpd.segs.by_id);
+        htab_free(&hpd.segs.by_key);
+        listener_close(&l);
+        event_free(sigs[0]);
+        event_free(sigs[1]);
+        event_base_free(hpd.base);
+        log_info("stopped");
+        return 0;
+}

@@ -1,0 +1,140 @@
+/*
+ * codec.c - bytes to messages and back.
+ *
+ * Owns: the size table and every validity rule for untrusted bytes. This is
+ * the only place that reads a message from a buffer; it copies, never casts
+ * the peer's buffer in place. It must never trust a length the peer states.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hp_proto.h"
+
+_Static_assert(sizeof(struct hp_hdr) == 16, "header layout");
+_Static_assert(sizeof(struct hp_status) == 8, "status layout");
+_Static_assert(sizeof(struct hp_hello) == 8, "hello layout");
+_Static_assert(sizeof(struct hp_hello_reply) == 24, "hello reply layout");
+_Static_assert(sizeof(struct hp_alloc) == 24, "alloc layout");
+_Static_assert(sizeof(struct hp_alloc_reply) == 40, "alloc reply layout");
+_Static_assert(sizeof(struct hp_ref) == 8, "ref layout");
+_Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
+
+static const struct {
+        const char *name;
+        size_t size;
+        int request;
+} types[HP_MSG_TYPE_END] = {
+        [HP_MSG_HELLO] = {"HELLO", sizeof(struct hp_hello), 1},
+        [HP_MSG_HELLO_REPLY] = {"HELLO_REPLY", sizeof(struct hp_hello_reply), 0},
+        [HP_MSG_ALLOC] = {"ALLOC", sizeof(struct hp_alloc), 1},
+        [HP_MSG_ALLOC_REPLY] = {"ALLOC_REPLY", sizeof(struct hp_alloc_reply), 0},
+        [HP_MSG_RELEASE] = {"RELEASE", sizeof(struct hp_ref), 1},
+        [HP_MSG_RELEASE_REPLY] = {"RELEASE_REPLY", sizeof(struct hp_status), 0},
+        [HP_MSG_ADDREF] = {"ADDREF", sizeof(struct hp_ref), 1},
+        [HP_MSG_ADDREF_REPLY] = {"ADDREF_REPLY", sizeof(struct hp_status), 0},
+};
+
+size_t hp_proto_body_size(uint16_t type)
+{
+        if (type >= HP_MSG_TYPE_END)
+                return 0;
+        return types[type].size;
+}
+
+int hp_proto_is_request(uint16_t type)
+{
+        return type < HP_MSG_TYPE_END && types[type].size && types[type].request;
+}
+
+const char *hp_proto_type_name(uint16_t type)
+{
+        if (type >= HP_MSG_TYPE_END || !types[type].name)
+                return "UNKNOWN";
+        return types[type].name;
+}
+
+/* An errno value a reply may carry: 0 or a small positive number. */
+static int status_ok(const struct hp_status *st)
+{
+        return st->status >= 0 && st->status < 4096 && st->reserved == 0;
+}
+
+static int page_size_ok(uint64_t ps)
+{
+        return ps >= 4096 && (ps & (ps - 1)) == 0;
+}
+
+static int body_ok(const struct hp_msg *m)
+{
+        switch (m->hdr.type) {
+        case HP_MSG_HELLO:
+                return m->u.hello.reserved == 0 && m->u.hello.version >= 1;
+        case HP_MSG_HELLO_REPLY:
+                if (!status_ok(&m->u.hello_reply.st) || m->u.hello_reply.reserved)
+                        return 0;
+                if (m->u.hello_reply.st.status)
+                        return 1;
+                return m->u.hello_reply.version == HP_PROTO_VERSION &&
+                       page_size_ok(m->u.hello_reply.default_page_size);
+        case HP_MSG_ALLOC:
+                return m->u.alloc.key >= 0 && (m->u.alloc.flag & ~HP_FLAG_KNOWN) == 0 &&
+                       (m->u.alloc.prot & ~HP_PROT_KNOWN) == 0 && m->u.alloc.reserved == 0;
+        case HP_MSG_ALLOC_REPLY: {
+                const struct hp_alloc_reply *r = &m->u.alloc_reply;
+                if (!status_ok(&r->st) || r->reserved)
+                        return 0;
+                if (r->st.status)
+                        return r->id == 0 && r->size == 0 && r->page_size == 0 && r->access == 0;
+                return r->id != 0 && page_size_ok(r->page_size) && r->size != 0 &&
+                       r->size % r->page_size == 0 &&
+                       (r->access == HP_ACCESS_RDONLY || r->access == HP_ACCESS_RDWR);
+        }
+        case HP_MSG_RELEASE:
+        case HP_MSG_ADDREF:
+                return m->u.ref.id != 0;
+        case HP_MSG_RELEASE_REPLY:
+        case HP_MSG_ADDREF_REPLY:
+                return status_ok(&m->u.status);
+        }
+        return 0;
+}
+
+int hp_proto_decode(const void *buf, size_t n, enum hp_dir dir, struct hp_msg *out)
+{
+        size_t body;
+
+        memset(out, 0, sizeof(*out));
+        if (!buf || n < sizeof(struct hp_hdr) || n > HP_MSG_MAX)
+                return -EBADMSG;
+        memcpy(&out->hdr, buf, sizeof(out->hdr));
+        if (out->hdr.version != HP_PROTO_VERSION)
+                return -EPROTO;
+        body = hp_proto_body_size(out->hdr.type);
+        if (!body || hp_proto_is_request(out->hdr.type) != (dir == HP_DIR_REQUEST))
+                return -EBADMSG;
+        if (out->hdr.len != n || n != sizeof(struct hp_hdr) + body)
+                return -EBADMSG;
+        memcpy(&out->u, (const char *)buf + sizeof(struct hp_hdr), body);
+        if (!body_ok(out))
+                return -EBADMSG;
+        return 0;
+}
+
+int hp_proto_encode(void *buf, size_t cap, uint16_t type, uint64_t seq, const void *body,
+                    size_t body_len)
+{
+        struct hp_hdr hdr;
+        size_t want = hp_proto_body_size(type);
+
+        if (!want || body_len != want || cap < sizeof(hdr) + want || !body)
+                return -EINVAL;
+        hdr = (struct hp_hdr){
+                .version = HP_PROTO_VERSION,
+                .type = type,
+                .len = (uint32_t)(sizeof(hdr) + want),
+                .seq = seq,
+        };
+        memcpy(buf, &hdr, sizeof(hdr));
+        memcpy((char *)buf + sizeof(hdr), body, want);
+        return (int)(sizeof(hdr) + want);
+}

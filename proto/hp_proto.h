@@ -1,0 +1,165 @@
+/*
+ * hp_proto.h - the hugepaged wire protocol.
+ *
+ * Owns: every message type, its on-wire layout, and the only functions that
+ * turn bytes into messages (hp_proto_decode) and messages into bytes
+ * (hp_proto_encode). Knows nothing of segments, clients or policy.
+ *
+ * Transport: an AF_UNIX SOCK_SEQPACKET socket (see docs/socket-type.md for the
+ * measurement behind that choice). One datagram is one message. Both peers are
+ * on one host: native byte order, fixed-width fields, explicit reserved fields
+ * that must be zero, no implicit padding.
+ *
+ * Every message starts with struct hp_hdr. The first request on a connection
+ * must be HP_MSG_HELLO; every reply echoes the request's seq and begins with a
+ * struct hp_status.
+ */
+#ifndef HP_PROTO_H
+#define HP_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_PROTO_VERSION 1
+
+/* Largest message of any type; receive buffers are this size plus one byte so
+ * that an oversized datagram is detected instead of silently cut. */
+#define HP_MSG_MAX 64
+
+enum hp_msg_type {
+        HP_MSG_HELLO = 1,         /* req: struct hp_hello */
+        HP_MSG_HELLO_REPLY,       /* reply: struct hp_hello_reply */
+        HP_MSG_ALLOC,             /* req: struct hp_alloc */
+        HP_MSG_ALLOC_REPLY,       /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
+        HP_MSG_RELEASE,           /* req: struct hp_ref */
+        HP_MSG_RELEASE_REPLY,     /* reply: struct hp_status */
+        HP_MSG_ADDREF,            /* req: struct hp_ref (a forked child registers an inherited mapping) */
+        HP_MSG_ADDREF_REPLY,      /* reply: struct hp_status */
+        HP_MSG_TYPE_END,
+};
+
+struct hp_hdr {
+        uint16_t version; /* HP_PROTO_VERSION */
+        uint16_t type;    /* enum hp_msg_type */
+        uint32_t len;     /* whole message, header included */
+        uint64_t seq;     /* chosen by the requester, echoed in the reply */
+};
+
+/* First field of every reply. */
+struct hp_status {
+        int32_t status; /* 0 or a positive errno value */
+        uint32_t reserved;
+};
+
+struct hp_hello {
+        uint32_t version; /* highest version the client speaks */
+        uint32_t reserved;
+};
+
+struct hp_hello_reply {
+        struct hp_status st;
+        uint32_t version; /* version both will use */
+        uint32_t reserved;
+        uint64_t default_page_size; /* bytes */
+};
+
+/* Flag bits that may travel in hp_alloc.flag. */
+#define HP_FLAG_MODE       0777u
+#define HP_FLAG_CREAT      01000u  /* IPC_CREAT */
+#define HP_FLAG_EXCL       02000u  /* IPC_EXCL */
+#define HP_FLAG_HUGETLB    04000u  /* SHM_HUGETLB: accepted, implied anyway */
+#define HP_FLAG_SIZE_SHIFT 26      /* SHM_HUGE_SHIFT: log2(page size) in bits 26..31 */
+#define HP_FLAG_SIZE_MASK  (0x3fu << HP_FLAG_SIZE_SHIFT)
+#define HP_FLAG_KNOWN                                                                              \
+        (HP_FLAG_MODE | HP_FLAG_CREAT | HP_FLAG_EXCL | HP_FLAG_HUGETLB | HP_FLAG_SIZE_MASK)
+
+/* Protection bits that may travel in hp_alloc.prot (PROT_READ/WRITE/EXEC). */
+#define HP_PROT_READ  0x1u
+#define HP_PROT_WRITE 0x2u
+#define HP_PROT_EXEC  0x4u
+#define HP_PROT_KNOWN (HP_PROT_READ | HP_PROT_WRITE | HP_PROT_EXEC)
+
+struct hp_alloc {
+        int32_t key;   /* >= 0; 0 is a new private segment */
+        uint32_t flag; /* HP_FLAG_* only */
+        uint64_t len;  /* bytes the caller will map */
+        uint32_t prot; /* HP_PROT_* only */
+        uint32_t reserved;
+};
+
+enum hp_access {
+        HP_ACCESS_RDONLY = 1,
+        HP_ACCESS_RDWR = 2,
+};
+
+struct hp_alloc_reply {
+        struct hp_status st;
+        uint64_t id;        /* segment id, never reused by this daemon */
+        uint64_t size;      /* whole segment, bytes */
+        uint64_t page_size; /* bytes */
+        uint32_t access;    /* enum hp_access: how the descriptor was opened */
+        uint32_t reserved;
+};
+
+struct hp_ref {
+        uint64_t id;
+};
+
+/* A decoded message: the header and the one body its type allows. */
+struct hp_msg {
+        struct hp_hdr hdr;
+        union {
+                struct hp_hello hello;
+                struct hp_hello_reply hello_reply;
+                struct hp_alloc alloc;
+                struct hp_alloc_reply alloc_reply;
+                struct hp_ref ref;
+                struct hp_status status;
+        } u;
+};
+
+enum hp_dir {
+        HP_DIR_REQUEST, /* what a daemon accepts */
+        HP_DIR_REPLY,   /* what a client accepts */
+};
+
+/* Body size of a message type, or 0 for an unknown type. */
+size_t hp_proto_body_size(uint16_t type);
+
+/* Whether a type is a request or a reply. */
+int hp_proto_is_request(uint16_t type);
+
+/*
+ * Validate n bytes from a peer and copy them into *out. Accepts only a message
+ * of direction dir whose length is exactly its type's, whose version is
+ * HP_PROTO_VERSION, whose reserved fields are zero and whose enums and flags are
+ * in range. Returns 0 or -EBADMSG (any violation), -EPROTO (wrong version).
+ */
+int hp_proto_decode(const void *buf, size_t n, enum hp_dir dir, struct hp_msg *out);
+
+/*
+ * Write a message of type with body into buf (cap bytes). The body must be
+ * exactly hp_proto_body_size(type) bytes. Returns the length or -EINVAL.
+ */
+int hp_proto_encode(void *buf, size_t cap, uint16_t type, uint64_t seq, const void *body,
+                    size_t body_len);
+
+/*
+ * Descriptor passing over a SOCK_SEQPACKET socket.
+ *
+ * hp_proto_send: one message, with fd attached unless fd < 0. MSG_NOSIGNAL,
+ * flags may add MSG_DONTWAIT. Returns 0 or a negative errno. Does not close fd.
+ *
+ * hp_proto_recv: one message into buf (cap bytes, use HP_MSG_MAX + 1), with
+ * MSG_CMSG_CLOEXEC. At most one descriptor is kept in *fd (else *fd = -1);
+ * any further descriptor is closed and reported. Returns the number of bytes,
+ * 0 at end of stream, or a negative errno; -EBADMSG when the datagram was
+ * truncated, control data was truncated, or more than max_fds descriptors
+ * arrived (those are closed; *fd is -1 then).
+ */
+int hp_proto_send(int sock, const void *buf, size_t len, int fd, int flags);
+int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags);
+
+const char *hp_proto_type_name(uint16_t type);
+
+#endif
