@@ -20,7 +20,7 @@ struct conn {
         uint64_t default_page_size; /* from HELLO */
 };
 
-#define CONN_INIT {.fd = -1}
+#define CONN_INIT {.fd = -1, .gen = 1} /* gen 0 means "no connection" in maptab */
 
 /* Connect and greet, unless connected. -ENOSYS when no daemon answers. */
 int conn_ensure(struct conn *c);

@@ -1,0 +1,335 @@
+/*
+ * harness.c - see harness.h.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct daemon hp_daemon;
+
+static uint64_t saved_pool[2];
+static const size_t pool_sizes[2] = {MB2, GB1};
+
+static void sysfs_path(char *buf, size_t len, size_t page_size, const char *file)
+{
+        snprintf(buf, len, "/sys/kernel/mm/hugepages/hugepages-%zukB/%s", page_size / 1024, file);
+}
+
+static uint64_t sysfs_read(size_t page_size, const char *file)
+{
+        char path[128], buf[32] = {0};
+        int fd;
+
+        sysfs_path(path, sizeof(path), page_size, file);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+        ck_assert_int_gt(read(fd, buf, sizeof(buf) - 1), 0);
+        close(fd);
+        return strtoull(buf, NULL, 10);
+}
+
+void pool_set(size_t page_size, uint64_t n)
+{
+        char path[128], buf[32];
+        int fd, len;
+
+        sysfs_path(path, sizeof(path), page_size, "nr_hugepages");
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+        len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", n);
+        ck_assert_int_eq(write(fd, buf, (size_t)len), len);
+        close(fd);
+}
+
+uint64_t pool_total(size_t page_size)
+{
+        return sysfs_read(page_size, "nr_hugepages");
+}
+
+uint64_t pool_free(size_t page_size)
+{
+        return sysfs_read(page_size, "free_hugepages");
+}
+
+uint64_t pool_used(size_t page_size)
+{
+        uint64_t total = pool_total(page_size), free = pool_free(page_size);
+
+        return total - free;
+}
+
+uint64_t meminfo(const char *field)
+{
+        char line[128];
+        size_t flen = strlen(field);
+        uint64_t v = 0;
+        FILE *f = fopen("/proc/meminfo", "re");
+
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, flen) == 0 && line[flen] == ':')
+                        v = strtoull(line + flen + 1, NULL, 10);
+        fclose(f);
+        return v;
+}
+
+unsigned long smaps_kernel_page_kb(const void *addr)
+{
+        char line[512];
+        unsigned long kb = 0;
+        int inside = 0;
+        FILE *f = fopen("/proc/self/smaps", "re");
+
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long lo, hi;
+
+                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+                        inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+                        continue;
+                }
+                if (inside && sscanf(line, "KernelPageSize: %lu kB", &kb) == 1)
+                        break;
+        }
+        fclose(f);
+        return inside ? kb : 0;
+}
+
+int fd_count(pid_t pid)
+{
+        char path[64];
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+        d = opendir(path);
+        ck_assert_msg(d != NULL, "opendir %s: %s", path, strerror(errno));
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return pid == getpid() ? n - 1 : n;
+}
+
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+int wait_until(int (*cond)(void *), void *arg, int ms)
+{
+        for (int waited = 0;; waited += 5) {
+                int r = cond(arg);
+
+                if (r || waited >= ms)
+                        return r;
+                sleep_ms(5);
+        }
+}
+
+struct used_arg {
+        size_t size;
+        uint64_t want;
+};
+
+static int used_is(void *arg)
+{
+        struct used_arg *u = arg;
+
+        return pool_used(u->size) == u->want;
+}
+
+int wait_used(size_t page_size, uint64_t want, int ms)
+{
+        struct used_arg u = {page_size, want};
+
+        return wait_until(used_is, &u, ms);
+}
+
+static int connectable(void *arg)
+{
+        struct daemon *d = arg;
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), r;
+
+        strcpy(a.sun_path, d->sock);
+        r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+        close(fd);
+        return r == 0;
+}
+
+void daemon_start(struct daemon *d, const char *const *extra)
+{
+        const char *argv[16] = {HUGEPAGED_BIN, "--socket", d->sock};
+        int n = 3;
+
+        for (int i = 0; i < 2; i++)
+                saved_pool[i] = pool_total(pool_sizes[i]);
+        strcpy(d->dir, "/tmp/hugepaged-test.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(d->dir));
+        chmod(d->dir, 0755); /* tests connect as other users too */
+        snprintf(d->sock, sizeof(d->sock), "%s/hugepaged.sock", d->dir);
+        while (extra && *extra && n < 15)
+                argv[n++] = *extra++;
+        argv[n] = NULL;
+
+        d->pid = fork();
+        ck_assert_int_ge(d->pid, 0);
+        if (d->pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        ck_assert_msg(wait_until(connectable, d, 5000), "hugepaged did not come up on %s",
+                      d->sock);
+        setenv("HUGEPAGED_SOCKET", d->sock, 1);
+}
+
+static void remove_dir(const char *dir)
+{
+        struct dirent *de;
+        DIR *d = opendir(dir);
+        char path[384];
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                unlink(path);
+        }
+        closedir(d);
+        rmdir(dir);
+}
+
+void daemon_stop(struct daemon *d)
+{
+        int status = 0;
+
+        if (d->pid > 0) {
+                kill(d->pid, SIGTERM);
+                for (int i = 0; i < 500; i++) {
+                        if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+                                break;
+                        sleep_ms(10);
+                        if (i == 499) {
+                                kill(d->pid, SIGKILL);
+                                waitpid(d->pid, &status, 0);
+                        }
+                }
+                d->pid = 0;
+        }
+        remove_dir(d->dir);
+        for (int i = 0; i < 2; i++)
+                if (pool_total(pool_sizes[i]) != saved_pool[i])
+                        pool_set(pool_sizes[i], saved_pool[i]);
+}
+
+uint64_t hp_base2m;
+
+uint64_t used2m(void)
+{
+        return pool_used(MB2) - hp_base2m;
+}
+
+void hp_setup(void)
+{
+        hp_base2m = pool_used(MB2);
+        daemon_start(&hp_daemon, NULL);
+}
+
+void hp_teardown(void)
+{
+        daemon_stop(&hp_daemon);
+}
+
+const char *helper_path(void)
+{
+        return HELPER_BIN;
+}
+
+pid_t helper_spawn(const char *const *args)
+{
+        const char *argv[16] = {HELPER_BIN};
+        int n = 1;
+        pid_t pid;
+
+        while (*args && n < 15)
+                argv[n++] = *args++;
+        argv[n] = NULL;
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+int wait_exit(pid_t pid)
+{
+        int status;
+
+        while (waitpid(pid, &status, 0) < 0)
+                ck_assert_int_eq(errno, EINTR);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
+}
+
+int helper_run(char *out, size_t outlen, const char *const *args)
+{
+        const char *argv[16] = {HELPER_BIN};
+        int n = 1, p[2];
+        ssize_t got;
+        pid_t pid;
+
+        while (*args && n < 15)
+                argv[n++] = *args++;
+        argv[n] = NULL;
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                dup2(p[1], 1);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(p[1]);
+        got = read(p[0], out, outlen - 1);
+        out[got > 0 ? got : 0] = '\0';
+        out[strcspn(out, "\n")] = '\0';
+        close(p[0]);
+        return wait_exit(pid);
+}
+
+int hp_run(Suite *s)
+{
+        SRunner *sr = srunner_create(s);
+        int failed;
+
+        srunner_set_fork_status(sr, CK_FORK);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? 1 : 0;
+}

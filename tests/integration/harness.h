@@ -1,0 +1,77 @@
+/*
+ * harness.h - run a real hugepaged for a test, and read the kernel's word.
+ *
+ * Each test gets its own daemon on a socket in a fresh directory, started
+ * with PR_SET_PDEATHSIG so that it cannot outlive the test process even when
+ * the test fails half-way. Memory claims are judged from /proc/meminfo and
+ * /sys/kernel/mm/hugepages, never from the daemon.
+ */
+#ifndef HP_TEST_HARNESS_H
+#define HP_TEST_HARNESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MB2 ((size_t)2 << 20)
+#define GB1 ((size_t)1 << 30)
+
+struct daemon {
+        pid_t pid;
+        char dir[64];
+        char sock[160];
+};
+
+/* The daemon of the running test, started by hp_setup(). */
+extern struct daemon hp_daemon;
+
+/* Start hugepaged with extra arguments (NULL-terminated list, may be empty)
+ * and point $HUGEPAGED_SOCKET at it. Remembers the pools to restore them. */
+void daemon_start(struct daemon *d, const char *const *extra);
+/* SIGTERM and wait; then restore the pools as they were at start. */
+void daemon_stop(struct daemon *d);
+
+/* Pages of 2 MiB in use when hp_setup() started the daemon, and in use now
+ * beyond that. */
+extern uint64_t hp_base2m;
+uint64_t used2m(void);
+
+/* Check fixtures: a default daemon per test. */
+void hp_setup(void);
+void hp_teardown(void);
+
+/* Descriptors open in a process (/proc/PID/fd). */
+int fd_count(pid_t pid);
+
+/* Pool figures for a page size (bytes): from sysfs. */
+uint64_t pool_total(size_t page_size);
+uint64_t pool_free(size_t page_size);
+/* Pages of that size in use: total - free. */
+uint64_t pool_used(size_t page_size);
+void pool_set(size_t page_size, uint64_t n);
+/* A /proc/meminfo figure (the number as printed). */
+uint64_t meminfo(const char *field);
+
+/* KernelPageSize (kB) of the mapping containing addr in /proc/self/smaps, or 0. */
+unsigned long smaps_kernel_page_kb(const void *addr);
+
+/* Poll cond() every 5 ms for up to ms milliseconds; return its last value. */
+int wait_until(int (*cond)(void *), void *arg, int ms);
+/* Wait until pool_used(size) == want, up to ms. Returns 1 when it got there. */
+int wait_used(size_t page_size, uint64_t want, int ms);
+
+/* Path of the test helper program. */
+const char *helper_path(void);
+/* fork + exec the helper with args (NULL-terminated); returns its pid. */
+pid_t helper_spawn(const char *const *args);
+/* Wait for pid; return its exit status, or 128 + signal. */
+int wait_exit(pid_t pid);
+/* Run the helper and capture its first output line into out. Returns exit status. */
+int helper_run(char *out, size_t outlen, const char *const *args);
+
+
+
+/* Run a suite (fork mode), print Check's summary; the exit status of main. */
+#include <check.h>
+int hp_run(Suite *s);
+
+#endif

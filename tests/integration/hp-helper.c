@@ -1,0 +1,157 @@
+/*
+ * hp-helper.c - a separate program the integration tests fork and exec, so
+ * that sharing, access and lifetimes are tested between real processes.
+ *
+ *   try KEY LEN PROT FLAG          alloc, print OK or the errno name, free
+ *   expect KEY LEN OFFSET TEXT     attach read-only, compare, print OK/MISMATCH
+ *   write KEY LEN OFFSET TEXT      attach read-write, write TEXT, free
+ *   ro-write KEY                   attach read-only; try to make it writable
+ *   hold KEY LEN FLAG              alloc read-write, print "ready", wait to be killed
+ *   exec-after KEY LEN FLAG        alloc, print "ready", exec sleep
+ *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
+ *                                  2: attach, wait for "ping", write "pong"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <hugepages.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *ename(int e)
+{
+        const char *n = strerrorname_np(e);
+
+        return n ? n : "?";
+}
+
+static long num(const char *s)
+{
+        return strtol(s, NULL, 0);
+}
+
+static void out(const char *s)
+{
+        printf("%s\n", s);
+        fflush(stdout);
+}
+
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+/* Wait up to 10 s for text at p. */
+static int wait_text(const volatile char *p, const char *text)
+{
+        for (int i = 0; i < 2000; i++) {
+                if (memcmp((const char *)p, text, strlen(text)) == 0)
+                        return 1;
+                sleep_ms(5);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        const char *cmd = argc > 1 ? argv[1] : "";
+        char *p;
+
+        if (!strcmp(cmd, "try") && argc == 6) {
+                p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]),
+                                    (int)num(argv[4]), (int)num(argv[5]));
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 0;
+                }
+                out("OK");
+                return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "expect") && argc == 6) {
+                p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]), PROT_READ, 0);
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 2;
+                }
+                if (memcmp(p + num(argv[4]), argv[5], strlen(argv[5]))) {
+                        out("MISMATCH");
+                        return 1;
+                }
+                out("OK");
+                return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "write") && argc == 6) {
+                p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]),
+                                    PROT_READ | PROT_WRITE, 0);
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 2;
+                }
+                memcpy(p + num(argv[4]), argv[5], strlen(argv[5]));
+                out("OK");
+                return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "ro-write") && argc == 3) {
+                const char *mp, *rw;
+                void *q;
+
+                p = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20, PROT_READ, 0);
+                if (p == HUGEPAGES_FAILED) {
+                        printf("attach=%s\n", ename(errno));
+                        return 0;
+                }
+                mp = mprotect(p, 2 << 20, PROT_READ | PROT_WRITE) == 0 ? "WRITABLE" : ename(errno);
+                q = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                rw = q == HUGEPAGES_FAILED ? ename(errno) : "OK";
+                printf("attach=OK mprotect=%s rw=%s\n", mp, rw);
+                return 0;
+        }
+        if ((!strcmp(cmd, "hold") || !strcmp(cmd, "exec-after")) && argc == 5) {
+                p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]),
+                                    PROT_READ | PROT_WRITE, (int)num(argv[4]));
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                memcpy(p, "held", 4);
+                out("ready");
+                if (!strcmp(cmd, "exec-after")) {
+                        execl("/bin/sleep", "sleep", "60", (char *)NULL);
+                        return 1;
+                }
+                for (;;)
+                        pause();
+        }
+        if (!strcmp(cmd, "pingpong") && argc == 4) {
+                int key = (int)num(argv[2]);
+
+                if (num(argv[3]) == 1) {
+                        p = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE,
+                                            IPC_CREAT | 0600);
+                        if (p == HUGEPAGES_FAILED)
+                                return 2;
+                        memcpy(p, "ping", 4);
+                        if (!wait_text(p + 4096, "pong"))
+                                return 1;
+                } else {
+                        p = HUGEPAGES_FAILED;
+                        for (int i = 0; i < 1000 && p == HUGEPAGES_FAILED; i++) {
+                                p = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                                if (p == HUGEPAGES_FAILED && errno != ENOENT)
+                                        return 2;
+                                if (p == HUGEPAGES_FAILED)
+                                        sleep_ms(5);
+                        }
+                        if (p == HUGEPAGES_FAILED || !wait_text(p, "ping"))
+                                return 1;
+                        memcpy(p + 4096, "pong", 4);
+                }
+                return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        fprintf(stderr, "hp-helper: bad arguments\n");
+        return 64;
+}
