@@ -4,9 +4,11 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,9 +253,21 @@ uint64_t used2m(void)
         return pool_used(MB2) - hp_base2m;
 }
 
+/* A failed assertion exits the test process without running teardown:
+ * stop the daemon and restore the pools then too. */
+static pid_t fixture_owner;
+
+static void stop_at_exit(void)
+{
+        if (hp_daemon.pid > 0 && getpid() == fixture_owner)
+                daemon_stop(&hp_daemon);
+}
+
 void hp_setup(void)
 {
         hp_base2m = pool_used(MB2);
+        fixture_owner = getpid();
+        atexit(stop_at_exit);
         daemon_start(&hp_daemon, NULL);
 }
 
@@ -267,24 +281,6 @@ const char *helper_path(void)
         return HELPER_BIN;
 }
 
-pid_t helper_spawn(const char *const *args)
-{
-        const char *argv[16] = {HELPER_BIN};
-        int n = 1;
-        pid_t pid;
-
-        while (*args && n < 15)
-                argv[n++] = *args++;
-        argv[n] = NULL;
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        return pid;
-}
-
 int wait_exit(pid_t pid)
 {
         int status;
@@ -296,29 +292,91 @@ int wait_exit(pid_t pid)
         return WEXITSTATUS(status);
 }
 
-int helper_run(char *out, size_t outlen, const char *const *args)
+struct identity {
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t ngroups;
+};
+
+/* fork + exec the helper, as id unless NULL; its stdout to *rfd unless NULL. */
+static pid_t spawn(int *rfd, const struct identity *id, const char *const *args)
 {
         const char *argv[16] = {HELPER_BIN};
-        int n = 1, p[2];
-        ssize_t got;
+        int n = 1, p[2] = {-1, -1};
         pid_t pid;
 
         while (*args && n < 15)
                 argv[n++] = *args++;
         argv[n] = NULL;
-        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        if (rfd)
+                ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
         pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
-                dup2(p[1], 1);
+                if (rfd)
+                        dup2(p[1], 1);
+                if (id && (setgroups(id->ngroups, id->groups) < 0 || setgid(id->gid) < 0 ||
+                           setuid(id->uid) < 0))
+                        _exit(126);
                 execv(argv[0], (char *const *)argv);
                 _exit(127);
         }
-        close(p[1]);
-        got = read(p[0], out, outlen - 1);
-        out[got > 0 ? got : 0] = '\0';
-        out[strcspn(out, "\n")] = '\0';
-        close(p[0]);
+        if (rfd) {
+                close(p[1]);
+                *rfd = p[0];
+        }
+        return pid;
+}
+
+/* Read one line (waiting up to 10 s) into out, without its newline. */
+static void read_line(int fd, char *out, size_t outlen)
+{
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        size_t got = 0;
+
+        while (got + 1 < outlen && poll(&pfd, 1, 10000) == 1) {
+                if (read(fd, out + got, 1) != 1 || out[got] == '\n')
+                        break;
+                got++;
+        }
+        out[got] = '\0';
+}
+
+pid_t helper_spawn(const char *const *args)
+{
+        return spawn(NULL, NULL, args);
+}
+
+pid_t helper_start(char *out, size_t outlen, const char *const *args)
+{
+        int fd;
+        pid_t pid = spawn(&fd, NULL, args);
+
+        read_line(fd, out, outlen);
+        close(fd);
+        return pid;
+}
+
+int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
+                  size_t outlen, const char *const *args)
+{
+        struct identity id = {uid, gid, groups, ngroups};
+        int fd;
+        pid_t pid = spawn(&fd, &id, args);
+
+        read_line(fd, out, outlen);
+        close(fd);
+        return wait_exit(pid);
+}
+
+int helper_run(char *out, size_t outlen, const char *const *args)
+{
+        int fd;
+        pid_t pid = spawn(&fd, NULL, args);
+
+        read_line(fd, out, outlen);
+        close(fd);
         return wait_exit(pid);
 }
 

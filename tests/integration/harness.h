@@ -65,6 +65,13 @@ const char *helper_path(void);
 pid_t helper_spawn(const char *const *args);
 /* Wait for pid; return its exit status, or 128 + signal. */
 int wait_exit(pid_t pid);
+/* Start the helper and wait (up to 10 s) for its first output line, which is
+ * put in out. Returns its pid; it keeps running. */
+pid_t helper_start(char *out, size_t outlen, const char *const *args);
+/* Run the helper as another user (uid, gid, supplementary groups), capture
+ * its first line. Returns its exit status. */
+int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
+                  size_t outlen, const char *const *args);
 /* Run the helper and capture its first output line into out. Returns exit status. */
 int helper_run(char *out, size_t outlen, const char *const *args);
 
