@@ -113,6 +113,13 @@ unsigned long smaps_kernel_page_kb(const void *addr)
         return inside ? kb : 0;
 }
 
+static void sleep_ms(int ms)
+{
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
 int fd_count(pid_t pid)
 {
         char path[64];
@@ -129,11 +136,31 @@ int fd_count(pid_t pid)
         return pid == getpid() ? n - 1 : n;
 }
 
-static void sleep_ms(int ms)
-{
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
-        nanosleep(&ts, NULL);
+int fd_count_settled(pid_t pid)
+{
+        int last = fd_count(pid), same = 0;
+
+        for (int i = 0; i < 200 && same < 5; i++) {
+                int n;
+
+                sleep_ms(10);
+                n = fd_count(pid);
+                same = n == last ? same + 1 : 0;
+                last = n;
+        }
+        return last;
+}
+
+int fd_count_reaches(pid_t pid, int want, int ms)
+{
+        int n = fd_count(pid);
+
+        for (int waited = 0; n != want && waited < ms; waited += 5) {
+                sleep_ms(5);
+                n = fd_count(pid);
+        }
+        return n;
 }
 
 int wait_until(int (*cond)(void *), void *arg, int ms)
@@ -197,6 +224,7 @@ void daemon_start(struct daemon *d, const char *const *extra)
         ck_assert_int_ge(d->pid, 0);
         if (d->pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
+                close_range(3, ~0U, 0); /* nothing of the test's leaks in */
                 execv(argv[0], (char *const *)argv);
                 _exit(127);
         }

@@ -42,6 +42,15 @@ void hp_teardown(void);
 /* Descriptors open in a process (/proc/PID/fd). */
 int fd_count(pid_t pid);
 
+/* The count once it has stopped changing (the same for 50 ms; at most 2 s):
+ * the daemon may not yet have noticed a connection that just closed. */
+int fd_count_settled(pid_t pid);
+
+/* Poll until the count is want (at most ms); return the last count seen.
+ * A leak is permanent, so this is how tests assert there is none: the
+ * worker thread opens sysfs files for a moment now and then. */
+int fd_count_reaches(pid_t pid, int want, int ms);
+
 /* Pool figures for a page size (bytes): from sysfs. */
 uint64_t pool_total(size_t page_size);
 uint64_t pool_free(size_t page_size);
