@@ -25,7 +25,9 @@
 
 struct daemon hp_daemon;
 
+/* The pools as the first daemon of this process found them. */
 static uint64_t saved_pool[2];
+static int pool_saved;
 static const size_t pool_sizes[2] = {MB2, GB1};
 
 static void sysfs_path(char *buf, size_t len, size_t page_size, const char *file)
@@ -193,6 +195,20 @@ int wait_used(size_t page_size, uint64_t want, int ms)
         return wait_until(used_is, &u, ms);
 }
 
+static int total_is(void *arg)
+{
+        struct used_arg *u = arg;
+
+        return pool_total(u->size) == u->want;
+}
+
+int wait_total(size_t page_size, uint64_t want, int ms)
+{
+        struct used_arg u = {page_size, want};
+
+        return wait_until(total_is, &u, ms);
+}
+
 static int connectable(void *arg)
 {
         struct daemon *d = arg;
@@ -205,21 +221,19 @@ static int connectable(void *arg)
         return r == 0;
 }
 
-void daemon_start(struct daemon *d, const char *const *extra)
+static void spawn_daemon(struct daemon *d, const char *const *extra)
 {
         const char *argv[16] = {HUGEPAGED_BIN, "--socket", d->sock};
         int n = 3;
 
-        for (int i = 0; i < 2; i++)
-                saved_pool[i] = pool_total(pool_sizes[i]);
-        strcpy(d->dir, "/tmp/hugepaged-test.XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(d->dir));
-        chmod(d->dir, 0755); /* tests connect as other users too */
-        snprintf(d->sock, sizeof(d->sock), "%s/hugepaged.sock", d->dir);
+        if (!pool_saved) {
+                for (int i = 0; i < 2; i++)
+                        saved_pool[i] = pool_total(pool_sizes[i]);
+                pool_saved = 1;
+        }
         while (extra && *extra && n < 15)
                 argv[n++] = *extra++;
         argv[n] = NULL;
-
         d->pid = fork();
         ck_assert_int_ge(d->pid, 0);
         if (d->pid == 0) {
@@ -231,6 +245,21 @@ void daemon_start(struct daemon *d, const char *const *extra)
         ck_assert_msg(wait_until(connectable, d, 5000), "hugepaged did not come up on %s",
                       d->sock);
         setenv("HUGEPAGED_SOCKET", d->sock, 1);
+}
+
+void daemon_start(struct daemon *d, const char *const *extra)
+{
+        strcpy(d->dir, "/tmp/hugepaged-test.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(d->dir));
+        chmod(d->dir, 0755); /* tests connect as other users too */
+        snprintf(d->sock, sizeof(d->sock), "%s/hugepaged.sock", d->dir);
+        spawn_daemon(d, extra);
+}
+
+void daemon_start_at(struct daemon *d, const char *sock)
+{
+        snprintf(d->sock, sizeof(d->sock), "%s", sock);
+        spawn_daemon(d, NULL);
 }
 
 static void remove_dir(const char *dir)
@@ -268,8 +297,9 @@ void daemon_stop(struct daemon *d)
                 }
                 d->pid = 0;
         }
-        remove_dir(d->dir);
-        for (int i = 0; i < 2; i++)
+        if (d->dir[0])
+                remove_dir(d->dir);
+        for (int i = 0; i < 2 && pool_saved; i++)
                 if (pool_total(pool_sizes[i]) != saved_pool[i])
                         pool_set(pool_sizes[i], saved_pool[i]);
 }

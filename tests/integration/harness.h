@@ -27,6 +27,8 @@ extern struct daemon hp_daemon;
 /* Start hugepaged with extra arguments (NULL-terminated list, may be empty)
  * and point $HUGEPAGED_SOCKET at it. Remembers the pools to restore them. */
 void daemon_start(struct daemon *d, const char *const *extra);
+/* Start hugepaged on the socket path sock (d->dir is left as it is). */
+void daemon_start_at(struct daemon *d, const char *sock);
 /* SIGTERM and wait; then restore the pools as they were at start. */
 void daemon_stop(struct daemon *d);
 
@@ -67,6 +69,10 @@ unsigned long smaps_kernel_page_kb(const void *addr);
 int wait_until(int (*cond)(void *), void *arg, int ms);
 /* Wait until pool_used(size) == want, up to ms. Returns 1 when it got there. */
 int wait_used(size_t page_size, uint64_t want, int ms);
+
+/* Wait until nr_hugepages of that size is want (the daemon gives pages back
+ * just after the memory is freed). */
+int wait_total(size_t page_size, uint64_t want, int ms);
 
 /* Path of the test helper program. */
 const char *helper_path(void);
