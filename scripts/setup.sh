@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# setup.sh - install what building and testing hugepaged needs (Debian 12).
+# Installs only what is missing, so it is quick on a machine that has it all.
+set -euo pipefail
+
+packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "setup: missing packages: ${missing[*]}; run as root to install them" >&2
+                exit 1
+        fi
+        echo "setup: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

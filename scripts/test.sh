@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test.sh - build hugepaged and run the whole test suite, twice: a normal
+# -Werror build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Run as root on Debian 12 (it installs what it needs; the tests use real
+# huge pages and a second user).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "test: run as root (the tests manage the kernel's huge page pool)" >&2
+        exit 1
+fi
+if [ ! -d /sys/kernel/mm/hugepages ]; then
+        echo "test: this kernel has no huge pages; nothing can be tested" >&2
+        exit 1
+fi
+scripts/setup.sh
+
+status=0
+run_suite() {
+        local dir=$1
+        shift
+        echo "== build $dir $*"
+        scripts/build.sh "$dir" "$@"
+        echo "== test $dir"
+        # The tests share the machine's huge page pool: one at a time.
+        if ! (cd "$dir" && ctest --output-on-failure --timeout 900); then
+                status=1
+        fi
+}
+
+run_suite build
+run_suite build-asan -DHUGEPAGED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+exit $status
