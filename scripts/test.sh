@@ -23,8 +23,14 @@ run_suite() {
         echo "== build $dir $*"
         scripts/build.sh "$dir" "$@"
         echo "== test $dir"
-        # The tests share the machine's huge page pool: one at a time.
-        if ! (cd "$dir" && ctest --output-on-failure --timeout 900); then
+        # The tests share the machine's huge page pool: one at a time. The
+        # full output (daemon logs included) goes to $dir/test.log; shown here
+        # are each suite's summary, and everything when something fails.
+        if (cd "$dir" && ctest -V --timeout 900 >test.log 2>&1); then
+                grep -E '^[0-9]+: ([0-9]+%: Checks:|[0-9]+ passed)|tests passed' "$dir/test.log" |
+                        sed -E 's/^[0-9]+: //'
+        else
+                cat "$dir/test.log"
                 status=1
         fi
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# consumer.sh BUILD_DIR - install the build into a fresh prefix, build a
+# program against it with pkg-config and with CMake find_package(Hugepages),
+# and run both against a real hugepaged.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/hugepaged-install.XXXXXX)
+daemon=
+cleanup() {
+        [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" || true
+        rm -rf "$work"
+}
+trap cleanup EXIT
+
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+pc=$(dirname "$(find "$work/prefix" -name hugepages.pc)")
+libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir hugepages)
+for f in sbin/hugepaged include/hugepages.h; do
+        test -e "$work/prefix/$f" || { echo "not installed: $f"; exit 1; }
+done
+test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
+soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
+[ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
+# Only the public symbols are exported.
+exported=$(nm -D --defined-only "$libdir/libhugepages.so.1" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort | tr '\n' ' ')
+[ "$exported" = "alloc_hugepages free_hugepages " ] || { echo "exported: $exported"; exit 1; }
+
+# pkg-config, as the README tells a user.
+cc -Wall -Werror -o "$work/consumer-pc" "$here/consumer.c" \
+        $(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs hugepages) -Wl,-rpath,"$libdir"
+# pkg-config --static, against libhugepages.a.
+cc -Wall -Werror -o "$work/consumer-static" "$here/consumer.c" -I"$work/prefix/include" \
+        "$libdir/libhugepages.a" $(PKG_CONFIG_PATH=$pc pkg-config --static --libs-only-other hugepages)
+# CMake find_package.
+mkdir "$work/cm"
+cp "$here/CMakeLists.txt.in" "$work/cm/CMakeLists.txt"
+cp "$here/consumer.c" "$work/cm/"
+cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+        -DCMAKE_BUILD_RPATH="$libdir" >/dev/null
+cmake --build "$work/cm/build" >/dev/null
+
+chmod 755 "$work"
+"$work/prefix/sbin/hugepaged" --socket "$work/hugepaged.sock" 2>"$work/daemon.log" &
+daemon=$!
+for _ in $(seq 200); do [ -S "$work/hugepaged.sock" ] && break; sleep 0.02; done
+export HUGEPAGED_SOCKET=$work/hugepaged.sock
+"$work/consumer-pc"
+"$work/consumer-static"
+"$work/cm/build/consumer-cmake"
+echo "1 passed, 0 failed: installed tree works with pkg-config, static linking and find_package"
