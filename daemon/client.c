@@ -203,8 +203,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 int client_listen(struct hpd *hpd)
 {
         list_init(&hpd->clients);
-        hpd->accept_ev =
-                event_new(hpd->base, hpd->listen_fd, EV_READ | EV_PERSIST, on_accept, hpd);
+        hpd->accept_ev = event_new(hpd->base, hpd->listen_fd, EV_READ | EV_PERSIST, on_accept, hpd);
         hpd->accept_pause = evtimer_new(hpd->base, on_accept_resume, hpd);
         if (!hpd->accept_ev || !hpd->accept_pause || event_add(hpd->accept_ev, NULL) < 0)
                 return -ENOMEM;

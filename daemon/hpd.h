@@ -19,13 +19,13 @@ struct worker;
 
 struct hpd {
         struct event_base *base;
-        struct segtab segs;     /* segment.c */
-        struct pool pool;       /* pool.c (the worker's while it runs) */
-        struct worker *worker;  /* worker.c */
-        struct list clients;    /* client.c */
-        unsigned nclients;      /* client.c */
-        unsigned max_clients;   /* main.c, from RLIMIT_NOFILE */
-        int listen_fd;          /* listener.c */
+        struct segtab segs;         /* segment.c */
+        struct pool pool;           /* pool.c (the worker's while it runs) */
+        struct worker *worker;      /* worker.c */
+        struct list clients;        /* client.c */
+        unsigned nclients;          /* client.c */
+        unsigned max_clients;       /* main.c, from RLIMIT_NOFILE */
+        int listen_fd;              /* listener.c */
         struct event *accept_ev;    /* client.c */
         struct event *accept_pause; /* client.c: re-enables accept after EMFILE */
         time_t started;

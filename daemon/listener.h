@@ -16,9 +16,9 @@
 
 struct listener {
         int fd;
-        int lock_fd;       /* flock on PATH.lock while we own PATH */
-        int from_systemd;  /* fd came from sd_listen_fds */
-        char path[108];    /* what we bound, to unlink at exit ("" if none) */
+        int lock_fd;      /* flock on PATH.lock while we own PATH */
+        int from_systemd; /* fd came from sd_listen_fds */
+        char path[108];   /* what we bound, to unlink at exit ("" if none) */
 };
 
 /* path NULL: systemd's socket, else the default path. mode: the socket

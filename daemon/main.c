@@ -38,32 +38,33 @@ struct options {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: hugepaged [OPTIONS]\n"
-                   "\n"
-                   "Hand out shared huge-page memory by key (alloc_hugepages(3)).\n"
-                   "\n"
-                   "  -s, --socket PATH       listen on PATH (default: the socket systemd\n"
-                   "                          passes, else " HPD_DEFAULT_SOCKET ")\n"
-                   "  -m, --socket-mode MODE  permission bits of the socket file (default 0666)\n"
-                   "  -g, --socket-group GRP  group of the socket file\n"
-                   "      --no-pool-grow      never raise nr_hugepages; ENOMEM when the pool is short\n"
-                   "  -v, --verbose           log every connection and segment\n"
-                   "  -h, --help              this text\n"
-                   "      --version           the version\n");
+        fprintf(
+            f, "Usage: hugepaged [OPTIONS]\n"
+               "\n"
+               "Hand out shared huge-page memory by key (alloc_hugepages(3)).\n"
+               "\n"
+               "  -s, --socket PATH       listen on PATH (default: the socket systemd\n"
+               "                          passes, else " HPD_DEFAULT_SOCKET ")\n"
+               "  -m, --socket-mode MODE  permission bits of the socket file (default 0666)\n"
+               "  -g, --socket-group GRP  group of the socket file\n"
+               "      --no-pool-grow      never raise nr_hugepages; ENOMEM when the pool is short\n"
+               "  -v, --verbose           log every connection and segment\n"
+               "  -h, --help              this text\n"
+               "      --version           the version\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
 {
         enum { OPT_NO_GROW = 256, OPT_VERSION };
         static const struct option longopts[] = {
-                {"socket", required_argument, NULL, 's'},
-                {"socket-mode", required_argument, NULL, 'm'},
-                {"socket-group", required_argument, NULL, 'g'},
-                {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
-                {"verbose", no_argument, NULL, 'v'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {0},
+            {"socket", required_argument, NULL, 's'},
+            {"socket-mode", required_argument, NULL, 'm'},
+            {"socket-group", required_argument, NULL, 'g'},
+            {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
+            {"verbose", no_argument, NULL, 'v'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {0},
         };
         int c;
 
@@ -101,8 +102,7 @@ static int parse(int argc, char **argv, struct options *o)
                         usage(stdout);
                         exit(0);
                 case OPT_VERSION:
-                        printf("hugepaged %s (protocol %d)\n", HUGEPAGED_VERSION,
-                               HP_PROTO_VERSION);
+                        printf("hugepaged %s (protocol %d)\n", HUGEPAGED_VERSION, HP_PROTO_VERSION);
                         exit(0);
                 default:
                         usage(stderr);

@@ -200,7 +200,8 @@ void pool_shutdown(struct pool *p)
 
                 if (!ps->added || read_u64(ps->dir, "nr_hugepages", &total) < 0)
                         continue;
-                if (write_u64(ps->dir, "nr_hugepages", total > ps->added ? total - ps->added : 0) == 0)
+                if (write_u64(ps->dir, "nr_hugepages", total > ps->added ? total - ps->added : 0) ==
+                    0)
                         log_info("pool: returned %" PRIu64 " pages of %" PRIu64 " kB at exit",
                                  ps->added, ps->page_size / 1024);
                 ps->added = 0;

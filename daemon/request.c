@@ -87,16 +87,16 @@ static void grant(struct client *c, struct segment *s)
 {
         int writable = (c->req.u.alloc.prot & HP_PROT_WRITE) != 0;
         struct hp_alloc_reply r = {
-                .id = s->id,
-                .size = s->size,
-                .page_size = s->page_size,
-                .access = writable ? HP_ACCESS_RDWR : HP_ACCESS_RDONLY,
+            .id = s->id,
+            .size = s->size,
+            .page_size = s->page_size,
+            .access = writable ? HP_ACCESS_RDWR : HP_ACCESS_RDONLY,
         };
         int fd = segment_fd(s, writable), err;
 
         if (fd < 0) {
-                log_warn("segment id=%" PRIu64 ": no descriptor for pid=%d: %s", s->id,
-                         c->cred.pid, ename(-fd));
+                log_warn("segment id=%" PRIu64 ": no descriptor for pid=%d: %s", s->id, c->cred.pid,
+                         ename(-fd));
                 reply_alloc_error(c, -fd);
                 return;
         }
@@ -271,8 +271,8 @@ static void addref(struct client *c)
 static void hello(struct client *c)
 {
         struct hp_hello_reply r = {
-                .version = HP_PROTO_VERSION,
-                .default_page_size = c->hpd->pool.default_size,
+            .version = HP_PROTO_VERSION,
+            .default_page_size = c->hpd->pool.default_size,
         };
 
         c->greeted = 1;

@@ -30,14 +30,14 @@ struct segment {
         time_t ctime;
         struct pool_size *pool;
 
-        int fd;       /* O_RDWR memfd; -1 until ready */
-        int ro_fd;    /* O_RDONLY reopening of fd, made on first use; -1 */
+        int fd;         /* O_RDWR memfd; -1 until ready */
+        int ro_fd;      /* O_RDONLY reopening of fd, made on first use; -1 */
         uint64_t users; /* references over all clients */
 
-        int ready;            /* memory made; fd valid */
-        int error;            /* the worker's result: 0 or a negative errno */
+        int ready;              /* memory made; fd valid */
+        int error;              /* the worker's result: 0 or a negative errno */
         struct client *creator; /* waits for this segment to be made; NULL if gone */
-        struct list waiters;  /* other clients waiting for it (client.wait_link) */
+        struct list waiters;    /* other clients waiting for it (client.wait_link) */
 
         struct hnode by_id;
         struct hnode by_key; /* only for key > 0 */

@@ -238,4 +238,3 @@ void worker_stop(struct worker *w)
         pthread_cond_destroy(&w->cond);
         free(w);
 }
-

@@ -26,8 +26,8 @@ static void show_smaps(const void *addr)
                         inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
                         if (inside)
                                 printf("private: smaps: %s", line);
-                } else if (inside && (!strncmp(line, "KernelPageSize", 14) ||
-                                      !strncmp(line, "Size:", 5))) {
+                } else if (inside &&
+                           (!strncmp(line, "KernelPageSize", 14) || !strncmp(line, "Size:", 5))) {
                         printf("private: smaps:   %s", line);
                 }
         }

@@ -32,8 +32,8 @@ int main(int argc, char **argv)
         /* The writer may not have written yet. */
         for (int i = 0; i < 500 && *(volatile char *)p == '\0'; i++)
                 usleep(10000);
-        printf("reader (pid %d): key %d mapped at %p, read \"%s\"\n", (int)getpid(), key,
-               (void *)p, p);
+        printf("reader (pid %d): key %d mapped at %p, read \"%s\"\n", (int)getpid(), key, (void *)p,
+               p);
         snprintf(p + 4096, 256, "hello back from the reader, pid %d", (int)getpid());
         free_hugepages(p);
         printf("reader (pid %d): answered and freed\n", (int)getpid());

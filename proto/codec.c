@@ -24,14 +24,14 @@ static const struct {
         size_t size;
         int request;
 } types[HP_MSG_TYPE_END] = {
-        [HP_MSG_HELLO] = {"HELLO", sizeof(struct hp_hello), 1},
-        [HP_MSG_HELLO_REPLY] = {"HELLO_REPLY", sizeof(struct hp_hello_reply), 0},
-        [HP_MSG_ALLOC] = {"ALLOC", sizeof(struct hp_alloc), 1},
-        [HP_MSG_ALLOC_REPLY] = {"ALLOC_REPLY", sizeof(struct hp_alloc_reply), 0},
-        [HP_MSG_RELEASE] = {"RELEASE", sizeof(struct hp_ref), 1},
-        [HP_MSG_RELEASE_REPLY] = {"RELEASE_REPLY", sizeof(struct hp_status), 0},
-        [HP_MSG_ADDREF] = {"ADDREF", sizeof(struct hp_ref), 1},
-        [HP_MSG_ADDREF_REPLY] = {"ADDREF_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_HELLO] = {"HELLO", sizeof(struct hp_hello), 1},
+    [HP_MSG_HELLO_REPLY] = {"HELLO_REPLY", sizeof(struct hp_hello_reply), 0},
+    [HP_MSG_ALLOC] = {"ALLOC", sizeof(struct hp_alloc), 1},
+    [HP_MSG_ALLOC_REPLY] = {"ALLOC_REPLY", sizeof(struct hp_alloc_reply), 0},
+    [HP_MSG_RELEASE] = {"RELEASE", sizeof(struct hp_ref), 1},
+    [HP_MSG_RELEASE_REPLY] = {"RELEASE_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_ADDREF] = {"ADDREF", sizeof(struct hp_ref), 1},
+    [HP_MSG_ADDREF_REPLY] = {"ADDREF_REPLY", sizeof(struct hp_status), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -129,10 +129,10 @@ int hp_proto_encode(void *buf, size_t cap, uint16_t type, uint64_t seq, const vo
         if (!want || body_len != want || cap < sizeof(hdr) + want || !body)
                 return -EINVAL;
         hdr = (struct hp_hdr){
-                .version = HP_PROTO_VERSION,
-                .type = type,
-                .len = (uint32_t)(sizeof(hdr) + want),
-                .seq = seq,
+            .version = HP_PROTO_VERSION,
+            .type = type,
+            .len = (uint32_t)(sizeof(hdr) + want),
+            .seq = seq,
         };
         memcpy(buf, &hdr, sizeof(hdr));
         memcpy((char *)buf + sizeof(hdr), body, want);

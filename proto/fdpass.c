@@ -56,10 +56,10 @@ int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, in
         } ctl;
         struct iovec iov = {.iov_base = buf, .iov_len = cap};
         struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = ctl.buf,
-                .msg_controllen = sizeof(ctl.buf),
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = ctl.buf,
+            .msg_controllen = sizeof(ctl.buf),
         };
         unsigned got = 0;
         int bad = 0;

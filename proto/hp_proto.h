@@ -27,14 +27,14 @@
 #define HP_MSG_MAX 64
 
 enum hp_msg_type {
-        HP_MSG_HELLO = 1,         /* req: struct hp_hello */
-        HP_MSG_HELLO_REPLY,       /* reply: struct hp_hello_reply */
-        HP_MSG_ALLOC,             /* req: struct hp_alloc */
-        HP_MSG_ALLOC_REPLY,       /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
-        HP_MSG_RELEASE,           /* req: struct hp_ref */
-        HP_MSG_RELEASE_REPLY,     /* reply: struct hp_status */
-        HP_MSG_ADDREF,            /* req: struct hp_ref (a forked child registers an inherited mapping) */
-        HP_MSG_ADDREF_REPLY,      /* reply: struct hp_status */
+        HP_MSG_HELLO = 1,     /* req: struct hp_hello */
+        HP_MSG_HELLO_REPLY,   /* reply: struct hp_hello_reply */
+        HP_MSG_ALLOC,         /* req: struct hp_alloc */
+        HP_MSG_ALLOC_REPLY,   /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
+        HP_MSG_RELEASE,       /* req: struct hp_ref */
+        HP_MSG_RELEASE_REPLY, /* reply: struct hp_status */
+        HP_MSG_ADDREF,        /* req: struct hp_ref, from a forked child for an inherited mapping */
+        HP_MSG_ADDREF_REPLY,  /* reply: struct hp_status */
         HP_MSG_TYPE_END,
 };
 
@@ -65,10 +65,10 @@ struct hp_hello_reply {
 
 /* Flag bits that may travel in hp_alloc.flag. */
 #define HP_FLAG_MODE       0777u
-#define HP_FLAG_CREAT      01000u  /* IPC_CREAT */
-#define HP_FLAG_EXCL       02000u  /* IPC_EXCL */
-#define HP_FLAG_HUGETLB    04000u  /* SHM_HUGETLB: accepted, implied anyway */
-#define HP_FLAG_SIZE_SHIFT 26      /* SHM_HUGE_SHIFT: log2(page size) in bits 26..31 */
+#define HP_FLAG_CREAT      01000u /* IPC_CREAT */
+#define HP_FLAG_EXCL       02000u /* IPC_EXCL */
+#define HP_FLAG_HUGETLB    04000u /* SHM_HUGETLB: accepted, implied anyway */
+#define HP_FLAG_SIZE_SHIFT 26     /* SHM_HUGE_SHIFT: log2(page size) in bits 26..31 */
 #define HP_FLAG_SIZE_MASK  (0x3fu << HP_FLAG_SIZE_SHIFT)
 #define HP_FLAG_KNOWN                                                                              \
         (HP_FLAG_MODE | HP_FLAG_CREAT | HP_FLAG_EXCL | HP_FLAG_HUGETLB | HP_FLAG_SIZE_MASK)

@@ -3,7 +3,7 @@
 # Installs only what is missing, so it is quick on a machine that has it all.
 set -euo pipefail
 
-packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check)
+packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -17,6 +17,13 @@ fi
 scripts/setup.sh
 
 status=0
+
+echo "== format (.clang-format)"
+if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror; then
+        echo "test: clang-format would change the files above" >&2
+        status=1
+fi
+
 run_suite() {
         local dir=$1
         shift

@@ -95,8 +95,7 @@ static int flag_ok(int flag)
 }
 
 /* Map what the daemon granted. Returns the address or MAP_FAILED (errno set). */
-static void *map(const struct hp_alloc_reply *r, int fd, void *addr, size_t len, int prot,
-                 int key)
+static void *map(const struct hp_alloc_reply *r, int fd, void *addr, size_t len, int prot, int key)
 {
         void *p;
 
@@ -127,8 +126,7 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
         int fd = -1, r;
         void *p;
 
-        if (key < 0 || len == 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) ||
-            !flag_ok(flag))
+        if (key < 0 || len == 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) || !flag_ok(flag))
                 return fail(EINVAL);
         pthread_once(&once, init_once);
 
@@ -143,10 +141,10 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
                 goto out;
         }
         req = (struct hp_alloc){
-                .key = key,
-                .flag = (uint32_t)flag,
-                .len = len,
-                .prot = (uint32_t)prot,
+            .key = key,
+            .flag = (uint32_t)flag,
+            .len = len,
+            .prot = (uint32_t)prot,
         };
         r = conn_call(&conn, HP_MSG_ALLOC, &req, sizeof(req), HP_MSG_ALLOC_REPLY, &reply, &fd, 1);
         if (r < 0)
@@ -163,11 +161,11 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
                 goto out;
         }
         m = (struct mapping){
-                .addr = p,
-                .len = len,
-                .id = reply.u.alloc_reply.id,
-                .gen = conn.gen,
-                .key = key,
+            .addr = p,
+            .len = len,
+            .id = reply.u.alloc_reply.id,
+            .gen = conn.gen,
+            .key = key,
         };
         if (maptab_add(&m) < 0) {
                 munmap(p, len);

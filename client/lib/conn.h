@@ -14,13 +14,16 @@
 #include "hp_proto.h"
 
 struct conn {
-        int fd;                     /* -1: not connected */
+        int fd; /* -1: not connected */
         uint64_t seq;
         uint64_t gen;               /* bumped whenever a connection ends */
         uint64_t default_page_size; /* from HELLO */
 };
 
-#define CONN_INIT {.fd = -1, .gen = 1} /* gen 0 means "no connection" in maptab */
+#define CONN_INIT                                                                                  \
+        {                                                                                          \
+                .fd = -1, .gen = 1                                                                 \
+        } /* gen 0 means "no connection" in maptab */
 
 /* Connect and greet, unless connected. -ENOSYS when no daemon answers. */
 int conn_ensure(struct conn *c);

@@ -151,14 +151,14 @@ int main(int argc, char **argv)
                 const char *name;
                 int type, pinned, fd;
         } cases[] = {
-                {"SOCK_SEQPACKET unpinned", SOCK_SEQPACKET, 0, 1},
-                {"SOCK_STREAM    unpinned", SOCK_STREAM, 0, 1},
-                {"SOCK_SEQPACKET one CPU", SOCK_SEQPACKET, 1, 1},
-                {"SOCK_STREAM    one CPU", SOCK_STREAM, 1, 1},
-                {"SOCK_SEQPACKET unpinned", SOCK_SEQPACKET, 0, 0},
-                {"SOCK_STREAM    unpinned", SOCK_STREAM, 0, 0},
-                {"SOCK_SEQPACKET one CPU", SOCK_SEQPACKET, 1, 0},
-                {"SOCK_STREAM    one CPU", SOCK_STREAM, 1, 0},
+            {"SOCK_SEQPACKET unpinned", SOCK_SEQPACKET, 0, 1},
+            {"SOCK_STREAM    unpinned", SOCK_STREAM, 0, 1},
+            {"SOCK_SEQPACKET one CPU", SOCK_SEQPACKET, 1, 1},
+            {"SOCK_STREAM    one CPU", SOCK_STREAM, 1, 1},
+            {"SOCK_SEQPACKET unpinned", SOCK_SEQPACKET, 0, 0},
+            {"SOCK_STREAM    unpinned", SOCK_STREAM, 0, 0},
+            {"SOCK_SEQPACKET one CPU", SOCK_SEQPACKET, 1, 0},
+            {"SOCK_STREAM    one CPU", SOCK_STREAM, 1, 0},
         };
         int iters = argc > 1 ? atoi(argv[1]) : 20000;
         struct result r[8];
@@ -167,8 +167,8 @@ int main(int argc, char **argv)
                 iters = 100;
         for (int i = 0; i < 8; i++)
                 r[i] = run(cases[i].type, cases[i].pinned, cases[i].fd, iters);
-        printf("round trip between two processes: %d-byte request, %d-byte reply, %d times\n",
-               REQ, REP, iters);
+        printf("round trip between two processes: %d-byte request, %d-byte reply, %d times\n", REQ,
+               REP, iters);
         printf("%-26s %-12s %10s %10s\n", "", "reply", "median us", "p99 us");
         for (int i = 0; i < 8; i++)
                 printf("%-26s %-12s %10.1f %10.1f\n", cases[i].name,

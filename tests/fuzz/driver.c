@@ -44,8 +44,7 @@ int main(int argc, char **argv)
 
                         memcpy(body + k, &v, 8);
                 }
-                n = hp_proto_encode(buf, sizeof(buf), type, next(), body,
-                                    hp_proto_body_size(type));
+                n = hp_proto_encode(buf, sizeof(buf), type, next(), body, hp_proto_body_size(type));
                 size = n > 0 ? (size_t)n : 0;
                 /* ...then damage it, most of the time. */
                 switch (next() % 6) {

@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define KEY 4242
-#define LEN (2UL << 20)
+#define KEY  4242
+#define LEN  (2UL << 20)
 #define TEXT "shared through the installed libhugepages"
 
 int main(int argc, char **argv)

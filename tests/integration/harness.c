@@ -138,7 +138,6 @@ int fd_count(pid_t pid)
         return pid == getpid() ? n - 1 : n;
 }
 
-
 int fd_count_settled(pid_t pid)
 {
         int last = fd_count(pid), same = 0;
@@ -242,8 +241,7 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
                 execv(argv[0], (char *const *)argv);
                 _exit(127);
         }
-        ck_assert_msg(wait_until(connectable, d, 5000), "hugepaged did not come up on %s",
-                      d->sock);
+        ck_assert_msg(wait_until(connectable, d, 5000), "hugepaged did not come up on %s", d->sock);
         setenv("HUGEPAGED_SOCKET", d->sock, 1);
 }
 

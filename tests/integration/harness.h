@@ -90,8 +90,6 @@ int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, cha
 /* Run the helper and capture its first output line into out. Returns exit status. */
 int helper_run(char *out, size_t outlen, const char *const *args);
 
-
-
 /* Run a suite (fork mode), print Check's summary; the exit status of main. */
 #include <check.h>
 int hp_run(Suite *s);

@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-#define RW (PROT_READ | PROT_WRITE)
+#define RW     (PROT_READ | PROT_WRITE)
 #define NOBODY 65534
 
 static char *make(int key, int mode)
@@ -37,16 +37,16 @@ static const char *as_nobody(const gid_t *groups, size_t n, const char *const *a
 START_TEST(mode_0600_refuses_others)
 {
         make(3001, 0600);
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "1",
-                                                                   "0", NULL}),
-                         "EACCES");
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "3",
-                                                                   "0", NULL}),
-                         "EACCES");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "1", "0", NULL}),
+            "EACCES");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "3", "0", NULL}),
+            "EACCES");
         /* IPC_CREAT does not get around it either. */
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "1",
-                                                                   "0x3b6", NULL}),
-                         "EACCES");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3001", "2097152", "1", "0x3b6", NULL}),
+            "EACCES");
 }
 END_TEST
 
@@ -55,8 +55,9 @@ START_TEST(mode_0644_read_only_for_others)
         char *p = make(3002, 0644);
 
         strcpy(p, "root wrote this");
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"expect", "3002", "2097152", "0",
-                                                                   "root wrote this", NULL}),
+        ck_assert_str_eq(as_nobody(NULL, 0,
+                                   (const char *const[]){"expect", "3002", "2097152", "0",
+                                                         "root wrote this", NULL}),
                          "OK");
         /* Read-only mapping: the kernel refuses to make it writable, and a
          * writable attach is refused by the daemon. */
@@ -69,8 +70,9 @@ START_TEST(mode_0666_writable_by_others)
 {
         char *p = make(3003, 0666);
 
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"write", "3003", "2097152", "8",
-                                                                   "nobody was here", NULL}),
+        ck_assert_str_eq(as_nobody(NULL, 0,
+                                   (const char *const[]){"write", "3003", "2097152", "8",
+                                                         "nobody was here", NULL}),
                          "OK");
         ck_assert_str_eq(p + 8, "nobody was here");
 }
@@ -82,16 +84,16 @@ START_TEST(group_bits_apply_to_members)
 
         make(3004, 0640);
         /* A member of the segment's group (gid 0, supplementary) may read... */
-        ck_assert_str_eq(as_nobody(&root_group, 1, (const char *const[]){"try", "3004", "2097152",
-                                                                          "1", "0", NULL}),
+        ck_assert_str_eq(as_nobody(&root_group, 1,
+                                   (const char *const[]){"try", "3004", "2097152", "1", "0", NULL}),
                          "OK");
         /* ...but not write; and a non-member may do neither. */
-        ck_assert_str_eq(as_nobody(&root_group, 1, (const char *const[]){"try", "3004", "2097152",
-                                                                          "3", "0", NULL}),
+        ck_assert_str_eq(as_nobody(&root_group, 1,
+                                   (const char *const[]){"try", "3004", "2097152", "3", "0", NULL}),
                          "EACCES");
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3004", "2097152", "1",
-                                                                   "0", NULL}),
-                         "EACCES");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3004", "2097152", "1", "0", NULL}),
+            "EACCES");
 }
 END_TEST
 
@@ -109,8 +111,8 @@ START_TEST(owner_bits_apply_to_owner_and_root_passes)
 
                 int null = open("/dev/null", O_WRONLY);
 
-                if (null < 0 || dup2(null, 1) < 0 || setgroups(0, NULL) < 0 ||
-                    setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                if (null < 0 || dup2(null, 1) < 0 || setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+                    setuid(NOBODY) < 0)
                         _exit(126);
                 execv(argv[0], argv);
                 _exit(127);
@@ -126,12 +128,12 @@ START_TEST(owner_bits_apply_to_owner_and_root_passes)
                 usleep(10000);
         ck_assert_int_eq(memcmp(p, "held", 4), 0);
         /* The owner's own bits (0400) allow it to read but not write. */
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3005", "2097152", "1",
-                                                                   "0", NULL}),
-                         "OK");
-        ck_assert_str_eq(as_nobody(NULL, 0, (const char *const[]){"try", "3005", "2097152", "3",
-                                                                   "0", NULL}),
-                         "EACCES");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3005", "2097152", "1", "0", NULL}),
+            "OK");
+        ck_assert_str_eq(
+            as_nobody(NULL, 0, (const char *const[]){"try", "3005", "2097152", "3", "0", NULL}),
+            "EACCES");
         kill(holder, SIGKILL);
         wait_exit(holder);
 }

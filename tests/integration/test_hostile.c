@@ -186,10 +186,10 @@ END_TEST
 START_TEST(reserved_bits_and_bad_values)
 {
         struct hp_alloc bad[] = {
-                {.key = 0, .len = MB2, .prot = 3, .reserved = 1},
-                {.key = 0, .len = MB2, .prot = 0x10},
-                {.key = -5, .len = MB2, .prot = 3},
-                {.key = 9, .len = MB2, .prot = 3, .flag = 0x10000 | 01000},
+            {.key = 0, .len = MB2, .prot = 3, .reserved = 1},
+            {.key = 0, .len = MB2, .prot = 0x10},
+            {.key = -5, .len = MB2, .prot = 3},
+            {.key = 9, .len = MB2, .prot = 3, .flag = 0x10000 | 01000},
         };
         struct hp_ref zero = {.id = 0};
 

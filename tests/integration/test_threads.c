@@ -14,8 +14,8 @@
 #include "harness.h"
 
 #define THREADS 8
-#define ROUNDS 300
-#define RW (PROT_READ | PROT_WRITE)
+#define ROUNDS  300
+#define RW      (PROT_READ | PROT_WRITE)
 
 struct result {
         int id;

@@ -37,22 +37,22 @@ static size_t sample(uint16_t type, void *body)
                 break;
         case HP_MSG_HELLO_REPLY:
                 *(struct hp_hello_reply *)body =
-                        (struct hp_hello_reply){.version = 1, .default_page_size = 2 << 20};
+                    (struct hp_hello_reply){.version = 1, .default_page_size = 2 << 20};
                 break;
         case HP_MSG_ALLOC:
                 *(struct hp_alloc *)body = (struct hp_alloc){
-                        .key = 7,
-                        .flag = HP_FLAG_CREAT | 0644 | (21u << HP_FLAG_SIZE_SHIFT),
-                        .len = 4 << 20,
-                        .prot = HP_PROT_READ | HP_PROT_WRITE,
+                    .key = 7,
+                    .flag = HP_FLAG_CREAT | 0644 | (21u << HP_FLAG_SIZE_SHIFT),
+                    .len = 4 << 20,
+                    .prot = HP_PROT_READ | HP_PROT_WRITE,
                 };
                 break;
         case HP_MSG_ALLOC_REPLY:
                 *(struct hp_alloc_reply *)body = (struct hp_alloc_reply){
-                        .id = 3,
-                        .size = 4 << 20,
-                        .page_size = 2 << 20,
-                        .access = HP_ACCESS_RDWR,
+                    .id = 3,
+                    .size = 4 << 20,
+                    .page_size = 2 << 20,
+                    .access = HP_ACCESS_RDWR,
                 };
                 break;
         case HP_MSG_RELEASE:
