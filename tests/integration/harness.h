@@ -74,8 +74,9 @@ int wait_used(size_t page_size, uint64_t want, int ms);
  * just after the memory is freed). */
 int wait_total(size_t page_size, uint64_t want, int ms);
 
-/* Path of the test helper program. */
-const char *helper_path(void);
+/* A copy of the helper in the daemon's directory (0755), which any user may
+ * run wherever the build tree is. */
+const char *helper_path_for_others(void);
 /* fork + exec the helper with args (NULL-terminated); returns its pid. */
 pid_t helper_spawn(const char *const *args);
 /* Wait for pid; return its exit status, or 128 + signal. */

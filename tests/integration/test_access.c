@@ -101,14 +101,14 @@ START_TEST(owner_bits_apply_to_owner_and_root_passes)
 {
         /* nobody creates 0400 (it gets what it asked, as the creator), holds
          * it, and root still reads and writes it. */
-        pid_t holder;
+        const char *helper = helper_path_for_others();
         char *p = HUGEPAGES_FAILED;
+        pid_t holder;
 
         holder = fork();
         ck_assert_int_ge(holder, 0);
         if (holder == 0) {
-                char *argv[] = {(char *)helper_path(), "hold", "3005", "2097152", "01400", NULL};
-
+                char *argv[] = {(char *)helper, "hold", "3005", "2097152", "01400", NULL};
                 int null = open("/dev/null", O_WRONLY);
 
                 if (null < 0 || dup2(null, 1) < 0 || setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
