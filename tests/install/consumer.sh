@@ -22,6 +22,9 @@ done
 test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
 soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
+# The library is synchronous: it needs libc, and nothing of the daemon's.
+needed=$(objdump -p "$libdir/libhugepages.so.1" | awk '/NEEDED/ {print $2}' | tr '\n' ' ')
+case "$needed" in *event*|*systemd*) echo "libhugepages links: $needed"; exit 1 ;; esac
 # Only the public symbols are exported.
 exported=$(nm -D --defined-only "$libdir/libhugepages.so.1" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort | tr '\n' ' ')
 [ "$exported" = "alloc_hugepages free_hugepages " ] || { echo "exported: $exported"; exit 1; }

@@ -12,9 +12,13 @@
 #include <hugepages.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -315,6 +319,77 @@ START_TEST(client_that_never_reads)
 }
 END_TEST
 
+/* A raw ALLOC; returns the descriptor that came with the reply. */
+static int raw_alloc(int fd, int key, uint32_t flag, uint32_t prot)
+{
+        struct hp_alloc a = {.key = key, .flag = flag, .len = MB2, .prot = prot};
+        char buf[HP_MSG_MAX + 1];
+        struct hp_msg m;
+        int got, n;
+
+        send_msg(fd, HP_MSG_ALLOC, 7, &a, sizeof(a));
+        n = hp_proto_recv(fd, buf, sizeof(buf), &got, 1, 0);
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
+        ck_assert_int_eq(m.u.alloc_reply.st.status, 0);
+        ck_assert_int_ge(got, 0);
+        return got;
+}
+
+/* What a client receives cannot be used to hurt the other users. */
+START_TEST(descriptors_handed_out_are_sealed_and_moded)
+{
+        int sock = raw_connect(), rw, ro, seals;
+        char path[64];
+
+        hello(sock);
+        rw = raw_alloc(sock, 6002, 01644, HP_PROT_READ | HP_PROT_WRITE);
+        ro = raw_alloc(sock, 6002, 0, HP_PROT_READ);
+        /* Sealed: nobody can shrink or grow memory others map. */
+        seals = fcntl(rw, F_GET_SEALS);
+        ck_assert_int_eq(seals, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        ck_assert_int_eq(ftruncate(rw, 0), -1);
+        ck_assert_int_eq(errno, EPERM);
+        ck_assert_int_eq(ftruncate(rw, 2 * MB2), -1);
+        ck_assert_int_eq(errno, EPERM);
+        ck_assert_int_eq(fcntl(rw, F_ADD_SEALS, F_SEAL_WRITE), -1);
+        ck_assert_int_eq(errno, EPERM);
+        /* Read-only access is an O_RDONLY descriptor... */
+        ck_assert_int_eq(fcntl(ro, F_GETFL) & O_ACCMODE, O_RDONLY);
+        ck_assert_int_eq(fcntl(rw, F_GETFL) & O_ACCMODE, O_RDWR);
+        ck_assert_ptr_eq(mmap(NULL, MB2, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0), MAP_FAILED);
+        ck_assert_int_eq(errno, EACCES);
+        /* ...and the file carries the segment's owner and mode, so reopening
+         * it for writing is judged like the segment (here: root, 0644). */
+        {
+                struct stat st;
+
+                ck_assert_int_eq(fstat(ro, &st), 0);
+                ck_assert_int_eq(st.st_mode & 0777, 0644);
+                ck_assert_int_eq(st.st_uid, 0);
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", ro);
+        if (fork() == 0) {
+                int r;
+
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(2);
+                r = open(path, O_RDWR);
+                _exit(r < 0 && errno == EACCES ? 0 : 1);
+        }
+        {
+                int status;
+
+                wait(&status);
+                ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        close(rw);
+        close(ro);
+        close(sock);
+        expect_healthy();
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
         Suite *s = suite_create("hostile");
@@ -330,6 +405,7 @@ static Suite *hostile_suite(void)
         tcase_add_test(tc, descriptors_sent_to_the_daemon);
         tcase_add_test(tc, thousand_connections);
         tcase_add_test(tc, client_that_never_reads);
+        tcase_add_test(tc, descriptors_handed_out_are_sealed_and_moded);
         suite_add_tcase(s, tc);
         return s;
 }
