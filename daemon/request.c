@@ -97,7 +97,7 @@ static void grant(struct client *c, struct segment *s)
         if (fd < 0) {
                 log_warn("segment id=%" PRIu64 ": no descriptor for pid=%d: %s", s->id, c->cred.pid,
                          ename(-fd));
-                reply_alloc_error(c, -fd);
+                reply_alloc_error(c, ENOMEM);
                 return;
         }
         err = add_ref(c, s);

@@ -6,9 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/event.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -51,6 +51,12 @@ static void run_create(struct worker *w, struct segment *s)
                 r = segment_make_memory(s);
         if (r < 0)
                 pool_give_back(w->pool, s->pool);
+        if (r < 0 && r != -ENOMEM) {
+                /* The contract has one answer for "no memory to be had". */
+                log_warn("segment id=%" PRIu64 " key=%" PRId32 ": cannot make it: %s", s->id,
+                         s->key, strerrorname_np(-r));
+                r = -ENOMEM;
+        }
         s->error = r;
 }
 
