@@ -31,6 +31,7 @@ struct client {
         int greeted;      /* HELLO done */
 
         struct htab refs; /* segment id -> struct ref (request.c) */
+        unsigned nholds;  /* fork holds this client asked for (hold.c) */
 
         /* A request in progress. */
         int busy;

@@ -20,6 +20,7 @@ struct worker;
 struct hpd {
         struct event_base *base;
         struct segtab segs;         /* segment.c */
+        struct htab holds;          /* hold.c: token -> struct hold */
         struct pool pool;           /* pool.c (the worker's while it runs) */
         struct worker *worker;      /* worker.c */
         struct list clients;        /* client.c */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "hold.h"
 #include "hpd.h"
 #include "listener.h"
 #include "log.h"
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 
         sd_notify(0, "STOPPING=1");
         client_free_all(&hpd);
+        hold_free_all(&hpd);
         worker_stop(hpd.worker);
         segment_foreach(&hpd.segs, free_segment, &hpd);
         pool_shutdown(&hpd.pool);

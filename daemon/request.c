@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "hold.h"
 #include "hpd.h"
 #include "log.h"
 #include "policy.h"
@@ -39,20 +40,20 @@ static void destroy(struct hpd *hpd, struct segment *s)
         worker_destroy(hpd->worker, s);
 }
 
-static void unref(struct hpd *hpd, struct segment *s, uint64_t n)
+void request_unref(struct hpd *hpd, struct segment *s, uint64_t n)
 {
         s->users -= n;
         if (s->users == 0)
                 destroy(hpd, s);
 }
 
-static int add_ref(struct client *c, struct segment *s)
+int request_ref_add(struct client *c, struct segment *s, uint64_t n, int already_counted)
 {
-        struct hnode *n = htab_find(&c->refs, s->id);
+        struct hnode *h = htab_find(&c->refs, s->id);
         struct ref *r;
 
-        if (n) {
-                r = container_of(n, struct ref, node);
+        if (h) {
+                r = container_of(h, struct ref, node);
         } else {
                 r = calloc(1, sizeof(*r));
                 if (!r)
@@ -63,9 +64,31 @@ static int add_ref(struct client *c, struct segment *s)
                 }
                 r->seg = s;
         }
-        r->count++;
-        s->users++;
+        r->count += n;
+        if (!already_counted)
+                s->users += n;
         return 0;
+}
+
+struct foreach_ref_ctx {
+        void (*fn)(struct segment *s, uint64_t n, void *ctx);
+        void *ctx;
+};
+
+static void foreach_ref_one(struct hnode *h, void *arg)
+{
+        struct foreach_ref_ctx *f = arg;
+        struct ref *r = container_of(h, struct ref, node);
+
+        f->fn(r->seg, r->count, f->ctx);
+}
+
+void request_foreach_ref(struct client *c, void (*fn)(struct segment *s, uint64_t n, void *ctx),
+                         void *ctx)
+{
+        struct foreach_ref_ctx f = {fn, ctx};
+
+        htab_foreach(&c->refs, foreach_ref_one, &f);
 }
 
 static void reply_alloc_error(struct client *c, int err)
@@ -100,7 +123,7 @@ static void grant(struct client *c, struct segment *s)
                 reply_alloc_error(c, ENOMEM);
                 return;
         }
-        err = add_ref(c, s);
+        err = request_ref_add(c, s, 1, 0);
         if (err < 0) {
                 reply_alloc_error(c, -err);
                 return;
@@ -251,21 +274,7 @@ static void release(struct client *c)
         }
         /* Reply first: the client need not wait for the teardown. */
         reply_status(c, HP_MSG_RELEASE_REPLY, 0);
-        unref(c->hpd, s, 1);
-}
-
-static void addref(struct client *c)
-{
-        struct segment *s = segment_by_id(&c->hpd->segs, c->req.u.ref.id);
-        int err = 0;
-
-        if (!s || !s->ready)
-                err = ENOENT;
-        else if (policy_check(&c->cred, s, HP_PROT_READ) < 0)
-                err = EACCES;
-        else
-                err = -add_ref(c, s);
-        reply_status(c, HP_MSG_ADDREF_REPLY, err);
+        request_unref(c->hpd, s, 1);
 }
 
 static void hello(struct client *c)
@@ -291,8 +300,14 @@ void request_dispatch(struct client *c)
         case HP_MSG_RELEASE:
                 release(c);
                 break;
-        case HP_MSG_ADDREF:
-                addref(c);
+        case HP_MSG_FORK:
+                hold_fork(c);
+                break;
+        case HP_MSG_FORK_DONE:
+                hold_fork_done(c);
+                break;
+        case HP_MSG_CLAIM:
+                hold_claim(c);
                 break;
         default:
                 /* The codec lets only requests through. */
@@ -307,7 +322,7 @@ static void drop_ref(struct hnode *n, void *ctx)
         struct ref *r = container_of(n, struct ref, node);
 
         htab_remove(&c->refs, n);
-        unref(c->hpd, r->seg, r->count);
+        request_unref(c->hpd, r->seg, r->count);
         free(r);
 }
 
@@ -319,6 +334,7 @@ void request_client_gone(struct client *c)
                 list_unlink(&c->wait_link);
                 c->wait_seg = NULL;
         }
+        hold_client_gone(c);
         htab_foreach(&c->refs, drop_ref, c);
         htab_free(&c->refs);
 }

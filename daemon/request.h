@@ -8,7 +8,10 @@
 #ifndef HPD_REQUEST_H
 #define HPD_REQUEST_H
 
+#include <stdint.h>
+
 struct client;
+struct hpd;
 struct segment;
 
 /* Handle c->req (already validated by the codec). Replies now, or later when
@@ -20,5 +23,14 @@ void request_created(struct segment *s, void *hpd);
 
 /* c is going away: drop its references, stop its waiting. */
 void request_client_gone(struct client *c);
+
+/* References, for hold.c. Add n of c's references to s; unless already_counted,
+ * s->users grows by n too. 0 or -ENOMEM. */
+int request_ref_add(struct client *c, struct segment *s, uint64_t n, int already_counted);
+/* Take n users off s; destroys s when none are left. */
+void request_unref(struct hpd *hpd, struct segment *s, uint64_t n);
+/* Call fn for each segment c holds references to, with their number. */
+void request_foreach_ref(struct client *c, void (*fn)(struct segment *s, uint64_t n, void *ctx),
+                         void *ctx);
 
 #endif

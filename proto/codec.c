@@ -17,6 +17,10 @@ _Static_assert(sizeof(struct hp_hello_reply) == 24, "hello reply layout");
 _Static_assert(sizeof(struct hp_alloc) == 24, "alloc layout");
 _Static_assert(sizeof(struct hp_alloc_reply) == 40, "alloc reply layout");
 _Static_assert(sizeof(struct hp_ref) == 8, "ref layout");
+_Static_assert(sizeof(struct hp_fork) == 8, "fork layout");
+_Static_assert(sizeof(struct hp_fork_reply) == 16, "fork reply layout");
+_Static_assert(sizeof(struct hp_fork_done) == 16, "fork done layout");
+_Static_assert(sizeof(struct hp_token) == 8, "token layout");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
 
 static const struct {
@@ -30,8 +34,12 @@ static const struct {
     [HP_MSG_ALLOC_REPLY] = {"ALLOC_REPLY", sizeof(struct hp_alloc_reply), 0},
     [HP_MSG_RELEASE] = {"RELEASE", sizeof(struct hp_ref), 1},
     [HP_MSG_RELEASE_REPLY] = {"RELEASE_REPLY", sizeof(struct hp_status), 0},
-    [HP_MSG_ADDREF] = {"ADDREF", sizeof(struct hp_ref), 1},
-    [HP_MSG_ADDREF_REPLY] = {"ADDREF_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_FORK] = {"FORK", sizeof(struct hp_fork), 1},
+    [HP_MSG_FORK_REPLY] = {"FORK_REPLY", sizeof(struct hp_fork_reply), 0},
+    [HP_MSG_FORK_DONE] = {"FORK_DONE", sizeof(struct hp_fork_done), 1},
+    [HP_MSG_FORK_DONE_REPLY] = {"FORK_DONE_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_CLAIM] = {"CLAIM", sizeof(struct hp_token), 1},
+    [HP_MSG_CLAIM_REPLY] = {"CLAIM_REPLY", sizeof(struct hp_status), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -90,10 +98,22 @@ static int body_ok(const struct hp_msg *m)
                        (r->access == HP_ACCESS_RDONLY || r->access == HP_ACCESS_RDWR);
         }
         case HP_MSG_RELEASE:
-        case HP_MSG_ADDREF:
                 return m->u.ref.id != 0;
+        case HP_MSG_FORK:
+                return m->u.fork.flags == 0 && m->u.fork.reserved == 0;
+        case HP_MSG_FORK_REPLY:
+                if (!status_ok(&m->u.fork_reply.st))
+                        return 0;
+                return m->u.fork_reply.st.status ? m->u.fork_reply.token == 0
+                                                 : m->u.fork_reply.token != 0;
+        case HP_MSG_FORK_DONE:
+                return m->u.fork_done.token != 0 && m->u.fork_done.pid >= -1 &&
+                       m->u.fork_done.pid != 0 && m->u.fork_done.reserved == 0;
+        case HP_MSG_CLAIM:
+                return m->u.token.token != 0;
         case HP_MSG_RELEASE_REPLY:
-        case HP_MSG_ADDREF_REPLY:
+        case HP_MSG_FORK_DONE_REPLY:
+        case HP_MSG_CLAIM_REPLY:
                 return status_ok(&m->u.status);
         }
         return 0;

@@ -27,14 +27,18 @@
 #define HP_MSG_MAX 64
 
 enum hp_msg_type {
-        HP_MSG_HELLO = 1,     /* req: struct hp_hello */
-        HP_MSG_HELLO_REPLY,   /* reply: struct hp_hello_reply */
-        HP_MSG_ALLOC,         /* req: struct hp_alloc */
-        HP_MSG_ALLOC_REPLY,   /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
-        HP_MSG_RELEASE,       /* req: struct hp_ref */
-        HP_MSG_RELEASE_REPLY, /* reply: struct hp_status */
-        HP_MSG_ADDREF,        /* req: struct hp_ref, from a forked child for an inherited mapping */
-        HP_MSG_ADDREF_REPLY,  /* reply: struct hp_status */
+        HP_MSG_HELLO = 1,       /* req: struct hp_hello */
+        HP_MSG_HELLO_REPLY,     /* reply: struct hp_hello_reply */
+        HP_MSG_ALLOC,           /* req: struct hp_alloc */
+        HP_MSG_ALLOC_REPLY,     /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
+        HP_MSG_RELEASE,         /* req: struct hp_ref */
+        HP_MSG_RELEASE_REPLY,   /* reply: struct hp_status */
+        HP_MSG_FORK,            /* req: struct hp_fork; the parent is about to fork() */
+        HP_MSG_FORK_REPLY,      /* reply: struct hp_fork_reply */
+        HP_MSG_FORK_DONE,       /* req: struct hp_fork_done; the child's pid, or -1 */
+        HP_MSG_FORK_DONE_REPLY, /* reply: struct hp_status */
+        HP_MSG_CLAIM,           /* req: struct hp_token; the child takes the parent's hold */
+        HP_MSG_CLAIM_REPLY,     /* reply: struct hp_status */
         HP_MSG_TYPE_END,
 };
 
@@ -105,6 +109,34 @@ struct hp_ref {
         uint64_t id;
 };
 
+/*
+ * fork(): the parent asks for a hold (FORK): the daemon lends the child a
+ * copy of every reference the parent's connection holds on keyed segments,
+ * under a random token. The child inherits the token in memory and claims
+ * the hold on its own connection (CLAIM). The parent reports the child's pid
+ * (FORK_DONE) so that the daemon drops the hold if the child dies before
+ * claiming it, or reports -1 if there is no child.
+ */
+struct hp_fork {
+        uint32_t flags; /* none defined: 0 */
+        uint32_t reserved;
+};
+
+struct hp_fork_reply {
+        struct hp_status st;
+        uint64_t token; /* non-zero on success */
+};
+
+struct hp_fork_done {
+        uint64_t token;
+        int32_t pid; /* the child, or -1: fork() failed or the child is gone */
+        uint32_t reserved;
+};
+
+struct hp_token {
+        uint64_t token;
+};
+
 /* A decoded message: the header and the one body its type allows. */
 struct hp_msg {
         struct hp_hdr hdr;
@@ -114,6 +146,10 @@ struct hp_msg {
                 struct hp_alloc alloc;
                 struct hp_alloc_reply alloc_reply;
                 struct hp_ref ref;
+                struct hp_fork fork;
+                struct hp_fork_reply fork_reply;
+                struct hp_fork_done fork_done;
+                struct hp_token token;
                 struct hp_status status;
         } u;
 };

@@ -1,14 +1,10 @@
 /*
  * api.c - alloc_hugepages() and free_hugepages(): the public edge.
  *
- * Owns: argument checking, mapping the descriptor the daemon sends, the
- * process-wide lock, and fork handling. This is the only file that sets
- * errno. Every call is one round trip under one lock.
- *
- * fork(): the child drops its copy of the parent's connection (the parent
- * keeps using it), forgets key-0 mappings (MADV_DONTFORK kept them out of
- * the child), and registers each inherited keyed mapping on a connection of
- * its own, so that it counts as a user. See docs/lifetimes.md.
+ * Owns: argument checking, mapping the descriptor the daemon sends, and
+ * keeping the table of mappings. This is the only file that sets errno.
+ * Each call is one round trip under the library's one lock (state.h); what
+ * fork() does is fork.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,59 +13,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "hugepages.h"
 #include "maptab.h"
+#include "state.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static struct conn conn = CONN_INIT;
-
-static void atfork_prepare(void)
-{
-        pthread_mutex_lock(&lock);
-}
-
-static void atfork_parent(void)
-{
-        pthread_mutex_unlock(&lock);
-}
-
-/* Tell the daemon this process holds a reference to an inherited mapping. */
-static void register_inherited(struct mapping *m)
-{
-        struct hp_ref ref = {.id = m->id};
-        struct hp_msg reply;
-
-        m->gen = 0;
-        if (conn_call(&conn, HP_MSG_ADDREF, &ref, sizeof(ref), HP_MSG_ADDREF_REPLY, &reply, NULL,
-                      0) == 0 &&
-            reply.u.status.status == 0)
-                m->gen = conn.gen;
-}
-
-static void atfork_child(void)
-{
-        struct mapping *m;
-
-        conn_drop(&conn);
-        for (size_t i = 0; (m = maptab_at(i));) {
-                if (m->key == 0) {
-                        maptab_remove(m); /* not mapped here: MADV_DONTFORK */
-                        continue;
-                }
-                register_inherited(m);
-                i++;
-        }
-        pthread_mutex_unlock(&lock);
-}
-
-static void init_once(void)
-{
-        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-}
 
 static void *fail(int err)
 {
@@ -83,7 +31,7 @@ static void release(uint64_t id)
         struct hp_msg reply;
 
         /* If the connection broke, the daemon already dropped the reference. */
-        (void)conn_call(&conn, HP_MSG_RELEASE, &ref, sizeof(ref), HP_MSG_RELEASE_REPLY, &reply,
+        (void)conn_call(&lib_conn, HP_MSG_RELEASE, &ref, sizeof(ref), HP_MSG_RELEASE_REPLY, &reply,
                         NULL, 0);
 }
 
@@ -128,14 +76,15 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
 
         if (key < 0 || len == 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) || !flag_ok(flag))
                 return fail(EINVAL);
-        pthread_once(&once, init_once);
+        lib_init();
 
-        pthread_mutex_lock(&lock);
-        r = conn_ensure(&conn);
+        pthread_mutex_lock(&lib_lock);
+        lib_check_pid();
+        r = conn_ensure(&lib_conn);
         if (r < 0)
                 goto out;
         shift = ((unsigned)flag & HP_FLAG_SIZE_MASK) >> HP_FLAG_SIZE_SHIFT;
-        page_size = shift ? UINT64_C(1) << shift : conn.default_page_size;
+        page_size = shift ? UINT64_C(1) << shift : lib_conn.default_page_size;
         if (len % page_size || (addr && (uintptr_t)addr % page_size)) {
                 r = -EINVAL;
                 goto out;
@@ -146,7 +95,8 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
             .len = len,
             .prot = (uint32_t)prot,
         };
-        r = conn_call(&conn, HP_MSG_ALLOC, &req, sizeof(req), HP_MSG_ALLOC_REPLY, &reply, &fd, 1);
+        r = conn_call(&lib_conn, HP_MSG_ALLOC, &req, sizeof(req), HP_MSG_ALLOC_REPLY, &reply, &fd,
+                      1);
         if (r < 0)
                 goto out;
         if (reply.u.alloc_reply.st.status) {
@@ -164,7 +114,7 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
             .addr = p,
             .len = len,
             .id = reply.u.alloc_reply.id,
-            .gen = conn.gen,
+            .gen = lib_conn.gen,
             .key = key,
         };
         if (maptab_add(&m) < 0) {
@@ -173,10 +123,10 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
                 r = -ENOMEM;
                 goto out;
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&lib_lock);
         return p;
 out:
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&lib_lock);
         return fail(-r);
 }
 
@@ -184,19 +134,20 @@ EXPORT int free_hugepages(void *addr)
 {
         struct mapping *m, copy;
 
-        pthread_once(&once, init_once);
-        pthread_mutex_lock(&lock);
+        lib_init();
+        pthread_mutex_lock(&lib_lock);
+        lib_check_pid();
         m = addr ? maptab_find(addr) : NULL;
         if (!m) {
-                pthread_mutex_unlock(&lock);
+                pthread_mutex_unlock(&lib_lock);
                 errno = EINVAL;
                 return -1;
         }
         copy = *m;
         maptab_remove(m);
         munmap(copy.addr, copy.len);
-        if (copy.gen && copy.gen == conn.gen && conn.fd >= 0)
+        if (copy.gen && copy.gen == lib_conn.gen && lib_conn.fd >= 0)
                 release(copy.id);
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&lib_lock);
         return 0;
 }

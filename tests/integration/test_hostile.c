@@ -218,7 +218,7 @@ START_TEST(reserved_bits_and_bad_values)
 }
 END_TEST
 
-START_TEST(release_and_addref_of_foreign_ids)
+START_TEST(release_and_claim_of_foreign_ids)
 {
         /* Well-formed but meaningless requests get an error reply, not a hang-up. */
         struct hp_ref ref = {.id = 123456};
@@ -232,7 +232,7 @@ START_TEST(release_and_addref_of_foreign_ids)
         ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
         ck_assert_int_eq(m.hdr.seq, 2);
         ck_assert_int_eq(m.u.status.status, EINVAL);
-        send_msg(fd, HP_MSG_ADDREF, 3, &ref, sizeof(ref));
+        send_msg(fd, HP_MSG_CLAIM, 3, &(struct hp_token){.token = 0x1234}, sizeof(struct hp_token));
         n = hp_proto_recv(fd, buf, sizeof(buf), &got, 0, 0);
         ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
         ck_assert_int_eq(m.u.status.status, ENOENT);
@@ -401,7 +401,7 @@ static Suite *hostile_suite(void)
         tcase_add_test(tc, oversized_and_undersized);
         tcase_add_test(tc, protocol_order_and_versions);
         tcase_add_test(tc, reserved_bits_and_bad_values);
-        tcase_add_test(tc, release_and_addref_of_foreign_ids);
+        tcase_add_test(tc, release_and_claim_of_foreign_ids);
         tcase_add_test(tc, descriptors_sent_to_the_daemon);
         tcase_add_test(tc, thousand_connections);
         tcase_add_test(tc, client_that_never_reads);

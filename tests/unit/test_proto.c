@@ -56,11 +56,23 @@ static size_t sample(uint16_t type, void *body)
                 };
                 break;
         case HP_MSG_RELEASE:
-        case HP_MSG_ADDREF:
                 *(struct hp_ref *)body = (struct hp_ref){.id = 99};
                 break;
+        case HP_MSG_FORK:
+                *(struct hp_fork *)body = (struct hp_fork){0};
+                break;
+        case HP_MSG_FORK_REPLY:
+                *(struct hp_fork_reply *)body = (struct hp_fork_reply){.token = 0xabcdef};
+                break;
+        case HP_MSG_FORK_DONE:
+                *(struct hp_fork_done *)body = (struct hp_fork_done){.token = 5, .pid = 1234};
+                break;
+        case HP_MSG_CLAIM:
+                *(struct hp_token *)body = (struct hp_token){.token = 77};
+                break;
         case HP_MSG_RELEASE_REPLY:
-        case HP_MSG_ADDREF_REPLY:
+        case HP_MSG_FORK_DONE_REPLY:
+        case HP_MSG_CLAIM_REPLY:
                 *(struct hp_status *)body = (struct hp_status){.status = ENOENT};
                 break;
         }
@@ -209,9 +221,21 @@ START_TEST(reserved_fields_and_ranges)
         expect_bad(HP_MSG_ALLOC_REPLY, offsetof(struct hp_alloc_reply, page_size), &odd, 8);
         expect_bad(HP_MSG_ALLOC_REPLY, offsetof(struct hp_alloc_reply, st.status), &neg, 4);
         expect_bad(HP_MSG_RELEASE, offsetof(struct hp_ref, id), &zero64, 8);
-        expect_bad(HP_MSG_ADDREF, offsetof(struct hp_ref, id), &zero64, 8);
+        expect_bad(HP_MSG_CLAIM, offsetof(struct hp_token, token), &zero64, 8);
+        expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, flags), &one, 4);
+        expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, reserved), &one, 4);
+        expect_bad(HP_MSG_FORK_REPLY, offsetof(struct hp_fork_reply, token), &zero64, 8);
+        expect_bad(HP_MSG_FORK_DONE, offsetof(struct hp_fork_done, token), &zero64, 8);
+        expect_bad(HP_MSG_FORK_DONE, offsetof(struct hp_fork_done, reserved), &one, 4);
+        {
+                int32_t zero = 0, minus2 = -2;
+
+                expect_bad(HP_MSG_FORK_DONE, offsetof(struct hp_fork_done, pid), &zero, 4);
+                expect_bad(HP_MSG_FORK_DONE, offsetof(struct hp_fork_done, pid), &minus2, 4);
+        }
         expect_bad(HP_MSG_RELEASE_REPLY, offsetof(struct hp_status, status), &big, 4);
-        expect_bad(HP_MSG_ADDREF_REPLY, offsetof(struct hp_status, reserved), &one, 4);
+        expect_bad(HP_MSG_CLAIM_REPLY, offsetof(struct hp_status, reserved), &one, 4);
+        expect_bad(HP_MSG_FORK_DONE_REPLY, offsetof(struct hp_status, status), &neg, 4);
 
         /* An error reply carries nothing else. */
         {

@@ -1,0 +1,161 @@
+/*
+ * fork.c - what fork() does to the library, and how the child is counted.
+ *
+ * Owns: the lock and the connection (state.h), and the pthread_atfork
+ * handlers. Before fork() the parent, if it maps keyed segments, asks the
+ * daemon for a hold: a copy of its references under a random token. The child
+ * inherits the token, writes its pid into a pipe for the parent, and claims
+ * the hold on a connection of its own; the parent passes the pid on to the
+ * daemon (FORK_DONE), which then drops the hold if the child dies without
+ * claiming it. At no moment is a keyed segment the child maps uncounted. Key-0
+ * mappings are MADV_DONTFORK: the child has none, and claims none.
+ * See docs/lifetimes.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "maptab.h"
+#include "state.h"
+
+pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+struct conn lib_conn = CONN_INIT;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pid_t owner; /* the process lib_conn belongs to */
+
+static struct {
+        uint64_t token; /* 0: no hold asked for */
+        int pipe[2];    /* child -> parent: the child's pid */
+} pending = {0, {-1, -1}};
+
+/* Forget what a new child process does not have or is not counted for. */
+static void forget_for_child(uint64_t parent_gen, int claimed)
+{
+        struct mapping *m;
+
+        for (size_t i = 0; (m = maptab_at(i));) {
+                if (m->key == 0) {
+                        maptab_remove(m); /* not mapped here: MADV_DONTFORK */
+                        continue;
+                }
+                m->gen = claimed && m->gen == parent_gen ? lib_conn.gen : 0;
+                i++;
+        }
+}
+
+static int holds_keyed(void)
+{
+        struct mapping *m;
+
+        if (lib_conn.fd < 0)
+                return 0;
+        for (size_t i = 0; (m = maptab_at(i)); i++)
+                if (m->key > 0 && m->gen == lib_conn.gen)
+                        return 1;
+        return 0;
+}
+
+static void close_pipe(void)
+{
+        for (int i = 0; i < 2; i++) {
+                if (pending.pipe[i] >= 0)
+                        close(pending.pipe[i]);
+                pending.pipe[i] = -1;
+        }
+}
+
+static void atfork_prepare(void)
+{
+        struct hp_fork req = {0};
+        struct hp_msg reply;
+
+        pthread_mutex_lock(&lib_lock);
+        lib_check_pid();
+        pending.token = 0;
+        if (!holds_keyed())
+                return;
+        if (conn_call(&lib_conn, HP_MSG_FORK, &req, sizeof(req), HP_MSG_FORK_REPLY, &reply, NULL,
+                      0) < 0 ||
+            reply.u.fork_reply.st.status)
+                return; /* the child will not be counted; nothing else breaks */
+        pending.token = reply.u.fork_reply.token;
+        if (pipe2(pending.pipe, O_CLOEXEC) < 0)
+                pending.pipe[0] = pending.pipe[1] = -1;
+}
+
+static void atfork_parent(void)
+{
+        if (pending.token) {
+                struct hp_fork_done done = {.token = pending.token, .pid = -1};
+                struct hp_msg reply;
+                pid_t pid;
+                ssize_t n = -1;
+
+                if (pending.pipe[1] >= 0) {
+                        close(pending.pipe[1]);
+                        pending.pipe[1] = -1;
+                        /* The child's first act; end of file if it is gone (or
+                         * fork() failed). */
+                        do
+                                n = read(pending.pipe[0], &pid, sizeof(pid));
+                        while (n < 0 && errno == EINTR);
+                        if (n == sizeof(pid))
+                                done.pid = pid;
+                }
+                (void)conn_call(&lib_conn, HP_MSG_FORK_DONE, &done, sizeof(done),
+                                HP_MSG_FORK_DONE_REPLY, &reply, NULL, 0);
+        }
+        pending.token = 0;
+        close_pipe();
+        pthread_mutex_unlock(&lib_lock);
+}
+
+static void atfork_child(void)
+{
+        uint64_t token = pending.token, parent_gen = lib_conn.gen;
+        struct hp_token claim = {.token = token};
+        struct hp_msg reply;
+        int claimed = 0;
+
+        if (pending.pipe[1] >= 0) {
+                pid_t me = getpid();
+
+                (void)!write(pending.pipe[1], &me, sizeof(me));
+        }
+        pending.token = 0;
+        close_pipe();
+        conn_drop(&lib_conn); /* our copy of the parent's socket */
+        owner = getpid();
+        if (token)
+                claimed = conn_call(&lib_conn, HP_MSG_CLAIM, &claim, sizeof(claim),
+                                    HP_MSG_CLAIM_REPLY, &reply, NULL, 0) == 0 &&
+                          reply.u.status.status == 0;
+        forget_for_child(parent_gen, claimed);
+        pthread_mutex_unlock(&lib_lock);
+}
+
+static void init(void)
+{
+        owner = getpid();
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+void lib_init(void)
+{
+        pthread_once(&once, init);
+}
+
+void lib_check_pid(void)
+{
+        pid_t me = getpid();
+
+        if (me == owner)
+                return;
+        /* A child nobody told us about: the connection is the parent's. */
+        conn_drop(&lib_conn);
+        forget_for_child(0, 0);
+        owner = me;
+}

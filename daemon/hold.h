@@ -1,0 +1,32 @@
+/*
+ * hold.h - references a forking parent lends its child.
+ *
+ * Owns: the holds, one per fork() of a client that maps keyed segments. A
+ * hold counts as a user of every keyed segment the parent held when it asked,
+ * so no free by the parent can destroy a segment between fork() and the
+ * moment the child is counted. The child claims the hold on its own
+ * connection; if it dies first (watched through a pidfd once the parent has
+ * named it), or the parent reports no child, the hold is dropped. A hold
+ * whose child was never named is dropped after HOLD_UNNAMED_SECONDS.
+ */
+#ifndef HPD_HOLD_H
+#define HPD_HOLD_H
+
+struct client;
+struct hpd;
+
+#define HOLD_UNNAMED_SECONDS 30
+#define HOLD_MAX_PER_CLIENT  64
+
+/* Requests: FORK, FORK_DONE, CLAIM. Each replies. */
+void hold_fork(struct client *c);
+void hold_fork_done(struct client *c);
+void hold_claim(struct client *c);
+
+/* c disconnects: holds it asked for stay (the child may still claim them). */
+void hold_client_gone(struct client *c);
+
+/* Shutdown: drop every hold. */
+void hold_free_all(struct hpd *hpd);
+
+#endif
