@@ -8,6 +8,9 @@
  *   ro-write KEY                   attach read-only; try to make it writable
  *   hold KEY LEN FLAG              alloc read-write, print "ready", wait to be killed
  *   exec-after KEY LEN FLAG        alloc, print "ready", exec sleep
+ *   fork-free-exit KEY             create KEY, fork; the child prints "child PID" and
+ *                                  waits to be killed, the parent frees KEY and exits
+ *   churn KEY                      alloc/free KEY and a private segment forever
  *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
  *                                  2: attach, wait for "ping", write "pong"
  */
@@ -125,6 +128,43 @@ int main(int argc, char **argv)
                 }
                 for (;;)
                         pause();
+        }
+        if (!strcmp(cmd, "fork-free-exit") && argc == 3) {
+                pid_t pid;
+
+                p = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20, PROT_READ | PROT_WRITE,
+                                    IPC_CREAT | 0600);
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                strcpy(p, "from the parent");
+                pid = fork();
+                if (pid == 0) {
+                        printf("child %d\n", (int)getpid());
+                        fflush(stdout);
+                        for (;;)
+                                pause();
+                }
+                /* Free at once, and go: the child must still count. */
+                return pid > 0 && free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "churn") && argc == 3) {
+                out("ready");
+                for (;;) {
+                        char *k = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20,
+                                                  PROT_READ | PROT_WRITE, IPC_CREAT | 0600);
+                        char *q = alloc_hugepages(0, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+
+                        if (k != HUGEPAGES_FAILED) {
+                                k[0]++;
+                                free_hugepages(k);
+                        }
+                        if (q != HUGEPAGES_FAILED) {
+                                q[0] = 1;
+                                free_hugepages(q);
+                        }
+                }
         }
         if (!strcmp(cmd, "pingpong") && argc == 4) {
                 int key = (int)num(argv[2]);
