@@ -74,8 +74,8 @@ static void on_expire_or_exit(evutil_socket_t fd, short what, void *arg)
 
         (void)fd;
         if (what & EV_TIMEOUT)
-                log_warn("fork hold of pid=%d: no child named in %d s, dropped", h->parent_pid,
-                         HOLD_UNNAMED_SECONDS);
+                log_info("fork hold of pid=%d: no child claimed it or was named, dropped",
+                         h->parent_pid);
         else
                 log_debug("fork hold of pid=%d: child pid=%d exited unclaimed", h->parent_pid,
                           h->child);
@@ -263,9 +263,13 @@ void hold_claim(struct client *c)
 static void detach(struct hnode *n, void *arg)
 {
         struct hold *h = container_of(n, struct hold, node);
+        struct timeval grace = {HOLD_ORPHAN_SECONDS, 0};
 
-        if (h->parent == arg)
-                h->parent = NULL;
+        if (h->parent != arg)
+                return;
+        h->parent = NULL;
+        if (!h->child)
+                evtimer_add(h->ev, &grace); /* still the expiry timer: shorten it */
 }
 
 void hold_client_gone(struct client *c)

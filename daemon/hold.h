@@ -7,7 +7,9 @@
  * moment the child is counted. The child claims the hold on its own
  * connection; if it dies first (watched through a pidfd once the parent has
  * named it), or the parent reports no child, the hold is dropped. A hold
- * whose child was never named is dropped after HOLD_UNNAMED_SECONDS.
+ * whose child was never named is dropped after HOLD_UNNAMED_SECONDS, or
+ * HOLD_ORPHAN_SECONDS once its parent is gone too: a living child claims
+ * within milliseconds of fork(), so by then there is none.
  */
 #ifndef HPD_HOLD_H
 #define HPD_HOLD_H
@@ -16,6 +18,7 @@ struct client;
 struct hpd;
 
 #define HOLD_UNNAMED_SECONDS 30
+#define HOLD_ORPHAN_SECONDS  1
 #define HOLD_MAX_PER_CLIENT  64
 
 /* Requests: FORK, FORK_DONE, CLAIM. Each replies. */
