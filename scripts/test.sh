@@ -24,9 +24,12 @@ if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror; then
         status=1
 fi
 
+pools() { cat /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages | tr '\n' ' '; }
+
 run_suite() {
-        local dir=$1
+        local dir=$1 before
         shift
+        before=$(pools)
         echo "== build $dir $*"
         scripts/build.sh "$dir" "$@"
         echo "== test $dir"
@@ -39,6 +42,15 @@ run_suite() {
         else
                 cat "$dir/test.log"
                 status=1
+        fi
+        # Every test restores the pool it changed; say so loudly if one did not.
+        if [ "$(pools)" != "$before" ]; then
+                echo "test: WARNING: huge page pools were '$before' before and are '$(pools)' now; restoring" >&2
+                i=0
+                for f in /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+                        i=$((i + 1))
+                        echo "$before" | cut -d' ' -f$i >"$f"
+                done
         fi
 }
 
