@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -22,6 +21,7 @@
 #include "hpd.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "request.h"
 #include "worker.h"
 
@@ -35,6 +35,7 @@ struct options {
         gid_t gid;
         int grow;
         int verbose;
+        unsigned idle_exit;
 };
 
 static void usage(FILE *f)
@@ -49,6 +50,8 @@ static void usage(FILE *f)
                "  -m, --socket-mode MODE  permission bits of the socket file (default 0666)\n"
                "  -g, --socket-group GRP  group of the socket file\n"
                "      --no-pool-grow      never raise nr_hugepages; ENOMEM when the pool is short\n"
+               "      --idle-exit SECONDS exit after SECONDS with no clients and no segments\n"
+               "                          (0, the default: never; for socket activation)\n"
                "  -v, --verbose           log every connection and segment\n"
                "  -h, --help              this text\n"
                "      --version           the version\n");
@@ -56,12 +59,13 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION };
+        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT };
         static const struct option longopts[] = {
             {"socket", required_argument, NULL, 's'},
             {"socket-mode", required_argument, NULL, 'm'},
             {"socket-group", required_argument, NULL, 'g'},
             {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
+            {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
@@ -96,6 +100,16 @@ static int parse(int argc, char **argv, struct options *o)
                 case OPT_NO_GROW:
                         o->grow = 0;
                         break;
+                case OPT_IDLE_EXIT: {
+                        unsigned long v = strtoul(optarg, &end, 10);
+
+                        if (*end || !*optarg || v > 86400 * 365) {
+                                fprintf(stderr, "hugepaged: bad idle time '%s'\n", optarg);
+                                return -1;
+                        }
+                        o->idle_exit = (unsigned)v;
+                        break;
+                }
                 case 'v':
                         o->verbose = 1;
                         break;
@@ -176,7 +190,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         hpd.listen_fd = l.fd;
-        if (client_listen(&hpd) < 0 ||
+        if (client_listen(&hpd) < 0 || notify_start(&hpd, o.idle_exit) < 0 ||
             worker_start(&hpd.worker, hpd.base, &hpd.pool, request_created, &hpd) < 0) {
                 log_err("cannot start");
                 listener_close(&l);
@@ -192,11 +206,12 @@ int main(int argc, char **argv)
         log_info("listening on %s (default page size %llu kB, pool growth %s)",
                  l.from_systemd ? "the socket from systemd" : l.path,
                  (unsigned long long)hpd.pool.default_size / 1024, o.grow ? "on" : "off");
-        sd_notify(0, "READY=1");
+        notify_ready(&hpd);
 
         event_base_dispatch(hpd.base);
 
-        sd_notify(0, "STOPPING=1");
+        notify_stopping();
+        notify_stop();
         client_free_all(&hpd);
         hold_free_all(&hpd);
         worker_stop(hpd.worker);
