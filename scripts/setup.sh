@@ -3,7 +3,9 @@
 # Installs only what is missing, so it is quick on a machine that has it all.
 set -euo pipefail
 
-packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git)
+# systemd-container and debootstrap: the tests boot a real systemd in a container.
+packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git
+        systemd-container debootstrap)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
