@@ -30,6 +30,7 @@ struct hpd {
         struct event *accept_ev;    /* client.c */
         struct event *accept_pause; /* client.c: re-enables accept after EMFILE */
         time_t started;
+        int stopping; /* main.c: shutting down; the store is left alone */
 };
 
 #endif

@@ -62,26 +62,20 @@ static int take_lock(struct listener *l, const char *path)
         return 0;
 }
 
-static int from_systemd(struct listener *l)
+int listener_adopt(struct listener *l, int fd)
 {
-        int n = sd_listen_fds(1);
-
-        if (n <= 0)
-                return n;
-        if (n > 1) {
-                log_err("systemd passed %d sockets, expected 1", n);
-                return -EINVAL;
-        }
-        if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+        memset(l, 0, sizeof(*l));
+        l->fd = l->lock_fd = -1;
+        if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
                 log_err("systemd's socket is not a listening AF_UNIX SOCK_SEQPACKET socket");
                 return -EINVAL;
         }
-        l->fd = SD_LISTEN_FDS_START;
-        l->from_systemd = 1;
-        if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0 ||
-            fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0)
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
-        return 1;
+        l->fd = fd;
+        l->from_systemd = 1;
+        return 0;
 }
 
 int listener_open(struct listener *l, const char *path, mode_t mode, gid_t gid)
@@ -93,12 +87,8 @@ int listener_open(struct listener *l, const char *path, mode_t mode, gid_t gid)
 
         memset(l, 0, sizeof(*l));
         l->fd = l->lock_fd = -1;
-        if (!path) {
-                r = from_systemd(l);
-                if (r != 0)
-                        return r < 0 ? r : 0;
+        if (!path)
                 path = HPD_DEFAULT_SOCKET;
-        }
         if (strlen(path) >= sizeof(addr.sun_path)) {
                 log_err("socket path too long: %s", path);
                 return -ENAMETOOLONG;

@@ -1,9 +1,8 @@
 /*
  * listener.h - the listening socket.
  *
- * Owns: finding or making the socket clients connect to. From systemd
- * (sd_listen_fds) when started by socket activation and no path was given;
- * otherwise a path it binds itself, after making the parent directory,
+ * Owns: the socket clients connect to: one systemd passed (socket
+ * activation), or a path it binds itself, after making the parent directory,
  * refusing to start if a live daemon answers there, and replacing a stale
  * socket file.
  */
@@ -21,10 +20,12 @@ struct listener {
         char path[108];   /* what we bound, to unlink at exit ("" if none) */
 };
 
-/* path NULL: systemd's socket, else the default path. mode: the socket
- * file's permission bits; gid (gid_t)-1: leave the group alone.
- * Returns 0 or a negative errno (logged). */
+/* Bind path (NULL: the default path). mode: the socket file's permission
+ * bits; gid (gid_t)-1: leave the group alone. 0 or a negative errno (logged). */
 int listener_open(struct listener *l, const char *path, mode_t mode, gid_t gid);
+
+/* Use a listening socket systemd passed. 0 or a negative errno (logged). */
+int listener_adopt(struct listener *l, int fd);
 void listener_close(struct listener *l);
 
 #endif

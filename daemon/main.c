@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "request.h"
+#include "store.h"
 #include "worker.h"
 
 #ifndef HUGEPAGED_VERSION
@@ -36,6 +38,7 @@ struct options {
         int grow;
         int verbose;
         unsigned idle_exit;
+        unsigned restore_grace;
 };
 
 static void usage(FILE *f)
@@ -52,6 +55,8 @@ static void usage(FILE *f)
                "      --no-pool-grow      never raise nr_hugepages; ENOMEM when the pool is short\n"
                "      --idle-exit SECONDS exit after SECONDS with no clients and no segments\n"
                "                          (0, the default: never; for socket activation)\n"
+               "      --restore-grace S   after a restart, keep segments from systemd's store\n"
+               "                          S seconds for their users to return (default 30)\n"
                "  -v, --verbose           log every connection and segment\n"
                "  -h, --help              this text\n"
                "      --version           the version\n");
@@ -59,13 +64,14 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT };
+        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_RESTORE_GRACE };
         static const struct option longopts[] = {
             {"socket", required_argument, NULL, 's'},
             {"socket-mode", required_argument, NULL, 'm'},
             {"socket-group", required_argument, NULL, 'g'},
             {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
             {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
+            {"restore-grace", required_argument, NULL, OPT_RESTORE_GRACE},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
@@ -73,7 +79,7 @@ static int parse(int argc, char **argv, struct options *o)
         };
         int c;
 
-        *o = (struct options){.mode = 0666, .gid = (gid_t)-1, .grow = 1};
+        *o = (struct options){.mode = 0666, .gid = (gid_t)-1, .grow = 1, .restore_grace = 30};
         while ((c = getopt_long(argc, argv, "s:m:g:vh", longopts, NULL)) != -1) {
                 char *end;
                 struct group *g;
@@ -108,6 +114,16 @@ static int parse(int argc, char **argv, struct options *o)
                                 return -1;
                         }
                         o->idle_exit = (unsigned)v;
+                        break;
+                }
+                case OPT_RESTORE_GRACE: {
+                        unsigned long v = strtoul(optarg, &end, 10);
+
+                        if (*end || !*optarg || v < 1 || v > 86400) {
+                                fprintf(stderr, "hugepaged: bad grace period '%s'\n", optarg);
+                                return -1;
+                        }
+                        o->restore_grace = (unsigned)v;
                         break;
                 }
                 case 'v':
@@ -152,6 +168,35 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         event_base_loopbreak(arg);
 }
 
+/* What systemd passed: the listening socket (unless --socket says
+ * otherwise), and the segments and pool state of a previous daemon. */
+static int take_systemd_fds(struct hpd *hpd, const struct options *o, struct listener *l)
+{
+        char **names = NULL;
+        int n = sd_listen_fds_with_names(1, &names), r = 0;
+
+        l->fd = l->lock_fd = -1;
+        l->path[0] = '\0';
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+                const char *name = names && names[i] ? names[i] : "";
+
+                if (store_restore(hpd, fd, name))
+                        continue;
+                if (!o->socket && l->fd < 0)
+                        r = listener_adopt(l, fd);
+                else
+                        close(fd);
+                if (r < 0)
+                        break;
+        }
+        if (names)
+                for (int i = 0; i < n; i++)
+                        free(names[i]);
+        free(names);
+        return r;
+}
+
 static void free_segment(struct segment *s, void *ctx)
 {
         struct hpd *hpd = ctx;
@@ -184,13 +229,16 @@ int main(int argc, char **argv)
                 log_err("cannot create the event loop");
                 return 1;
         }
-        r = listener_open(&l, o.socket, o.mode, o.gid);
-        if (r < 0) {
+        store_init();
+        if (take_systemd_fds(&hpd, &o, &l) < 0)
+                return 1;
+        if (l.fd < 0 && (r = listener_open(&l, o.socket, o.mode, o.gid)) < 0) {
                 listener_close(&l);
                 return 1;
         }
         hpd.listen_fd = l.fd;
         if (client_listen(&hpd) < 0 || notify_start(&hpd, o.idle_exit) < 0 ||
+            store_start_grace(&hpd, o.restore_grace) < 0 ||
             worker_start(&hpd.worker, hpd.base, &hpd.pool, request_created, &hpd) < 0) {
                 log_err("cannot start");
                 listener_close(&l);
@@ -212,6 +260,8 @@ int main(int argc, char **argv)
 
         notify_stopping();
         notify_stop();
+        store_stop();
+        hpd.stopping = 1;
         client_free_all(&hpd);
         hold_free_all(&hpd);
         worker_stop(hpd.worker);

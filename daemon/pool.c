@@ -5,6 +5,7 @@
  * a reserve of ordinary memory (MemAvailable minus an eighth of MemTotal), so
  * an absurd request fails with ENOMEM at once instead of squeezing the machine.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "pool.h"
+#include "store.h"
 
 #define SYSFS_HUGEPAGES "/sys/kernel/mm/hugepages"
 
@@ -74,6 +77,57 @@ static uint64_t meminfo(const char *field)
         return v;
 }
 
+#define STATE_MAGIC UINT64_C(0x68756765706f6f31) /* "hugepoo1" */
+
+struct state {
+        uint64_t magic;
+        struct {
+                uint64_t page_size, added;
+        } sizes[POOL_MAX_SIZES];
+};
+
+/* Remember the added counts where a restarted daemon finds them. */
+static void save_state(struct pool *p)
+{
+        struct state st = {.magic = STATE_MAGIC};
+        int any = 0;
+
+        if (!store_active())
+                return;
+        if (p->state_fd < 0)
+                p->state_fd = memfd_create("hugepaged-pool-state", MFD_CLOEXEC);
+        if (p->state_fd < 0)
+                return;
+        for (size_t i = 0; i < p->nsizes; i++) {
+                st.sizes[i].page_size = p->sizes[i].page_size;
+                st.sizes[i].added = p->sizes[i].added;
+                any |= p->sizes[i].added != 0;
+        }
+        if (pwrite(p->state_fd, &st, sizeof(st), 0) != sizeof(st))
+                log_warn("pool: cannot save its state: %m");
+        store_pool_state(p->state_fd, any);
+}
+
+int pool_load_state(struct pool *p, int fd)
+{
+        struct state st;
+
+        if (pread(fd, &st, sizeof(st), 0) != sizeof(st) || st.magic != STATE_MAGIC)
+                return -EINVAL;
+        for (size_t i = 0; i < POOL_MAX_SIZES; i++) {
+                struct pool_size *ps = pool_find(p, st.sizes[i].page_size);
+
+                if (ps && st.sizes[i].added) {
+                        ps->added = st.sizes[i].added;
+                        log_info("pool: %" PRIu64 " pages of %" PRIu64
+                                 " kB were added before the restart",
+                                 ps->added, ps->page_size / 1024);
+                }
+        }
+        p->state_fd = fd;
+        return 0;
+}
+
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv)
 {
         int r;
@@ -99,6 +153,7 @@ int pool_init(struct pool *p, int may_grow)
 
         memset(p, 0, sizeof(*p));
         p->may_grow = may_grow;
+        p->state_fd = -1;
         p->default_size = meminfo("Hugepagesize");
         d = opendir(SYSFS_HUGEPAGES);
         if (!d)
@@ -163,6 +218,7 @@ int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages)
         }
         if (after > total) {
                 ps->added += after - total;
+                save_state(p);
                 log_info("pool: added %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
                          after - total, ps->page_size / 1024, after);
         }
@@ -177,7 +233,6 @@ void pool_give_back(struct pool *p, struct pool_size *ps)
 {
         uint64_t total, after, give = available(ps);
 
-        (void)p;
         if (give > ps->added)
                 give = ps->added;
         if (!give || read_u64(ps->dir, "nr_hugepages", &total) < 0 || give > total)
@@ -187,6 +242,7 @@ void pool_give_back(struct pool *p, struct pool_size *ps)
                 return;
         if (after < total) {
                 ps->added -= total - after < ps->added ? total - after : ps->added;
+                save_state(p);
                 log_info("pool: gave back %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
                          total - after, ps->page_size / 1024, after);
         }
@@ -206,4 +262,5 @@ void pool_shutdown(struct pool *p)
                                  ps->added, ps->page_size / 1024);
                 ps->added = 0;
         }
+        save_state(p);
 }

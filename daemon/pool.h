@@ -25,6 +25,7 @@ struct pool {
         size_t nsizes;
         uint64_t default_size; /* Hugepagesize from /proc/meminfo */
         int may_grow;          /* raise nr_hugepages when short */
+        int state_fd;          /* memfd with the added counts (store.c keeps it), or -1 */
 };
 
 /* Discover the page sizes. Returns 0, or -ENOENT without huge page support. */
@@ -44,6 +45,10 @@ void pool_give_back(struct pool *p, struct pool_size *ps);
  * mapped by clients become surplus pages, which the kernel frees when they
  * are unmapped. */
 void pool_shutdown(struct pool *p);
+
+/* Take the added counts from a state memfd a previous daemon left in
+ * systemd's store; the pool keeps fd. 0 or -EINVAL. */
+int pool_load_state(struct pool *p, int fd);
 
 /* Current kernel figures for one size. Returns 0 or a negative errno. */
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv);

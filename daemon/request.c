@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client.h"
 #include "hold.h"
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "policy.h"
 #include "request.h"
+#include "store.h"
 #include "worker.h"
 
 struct ref {
@@ -36,6 +38,10 @@ static const char *ename(int err)
 static void destroy(struct hpd *hpd, struct segment *s)
 {
         log_debug("segment id=%" PRIu64 " key=%" PRId32 ": destroyed", s->id, s->key);
+        /* Stopping is not destroying: what the store holds is for the next
+         * daemon (systemd empties it on "systemctl stop"). */
+        if (!hpd->stopping)
+                store_remove(s);
         segment_unlink(&hpd->segs, s);
         worker_destroy(hpd->worker, s);
 }
@@ -227,9 +233,10 @@ void request_created(struct segment *s, void *arg)
                 waiters.prev->next = &waiters;
                 list_init(&s->waiters);
         }
-        if (s->error == 0)
+        if (s->error == 0) {
                 s->ready = 1;
-        else
+                store_add(s);
+        } else
                 segment_unlink(&hpd->segs, s); /* the key is free for the next try */
 
         if (creator) {
@@ -277,6 +284,28 @@ static void release(struct client *c)
         request_unref(c->hpd, s, 1);
 }
 
+/* After a daemon restart: a mapping made before it, proved by the memory's
+ * device and inode. */
+static void register_mapping(struct client *c)
+{
+        const struct hp_register *r = &c->req.u.reg;
+        struct segment *s = segment_by_id(&c->hpd->segs, r->id);
+        struct stat st;
+        int err;
+
+        if (!s || !s->ready || fstat(s->fd, &st) < 0 || (uint64_t)st.st_dev != r->dev ||
+            (uint64_t)st.st_ino != r->ino)
+                err = ENOENT;
+        else if (c->cred.uid != s->uid && policy_check(&c->cred, s, HP_PROT_READ) < 0)
+                err = EACCES;
+        else
+                err = -request_ref_add(c, s, 1, 0);
+        if (!err)
+                log_debug("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 ": registered again",
+                          c->cred.pid, c->cred.uid, s->key, s->id);
+        reply_status(c, HP_MSG_REGISTER_REPLY, err);
+}
+
 static void hello(struct client *c)
 {
         struct hp_hello_reply r = {
@@ -308,6 +337,9 @@ void request_dispatch(struct client *c)
                 break;
         case HP_MSG_CLAIM:
                 hold_claim(c);
+                break;
+        case HP_MSG_REGISTER:
+                register_mapping(c);
                 break;
         default:
                 /* The codec lets only requests through. */

@@ -23,14 +23,17 @@
 #include "pool.h"
 #include "segment.h"
 
-struct segment *segment_new(struct segtab *t, int32_t key, uint64_t size, struct pool_size *pool,
-                            uid_t uid, gid_t gid, mode_t mode)
+static struct segment *insert(struct segtab *t, uint64_t id, int32_t key, uint64_t size,
+                              struct pool_size *pool, uid_t uid, gid_t gid, mode_t mode)
 {
-        struct segment *s = calloc(1, sizeof(*s));
+        struct segment *s;
 
+        if (htab_find(&t->by_id, id) || (key > 0 && htab_find(&t->by_key, (uint64_t)key)))
+                return NULL;
+        s = calloc(1, sizeof(*s));
         if (!s)
                 return NULL;
-        s->id = ++t->last_id;
+        s->id = id;
         s->key = key;
         s->size = size;
         s->page_size = pool->page_size;
@@ -53,6 +56,32 @@ struct segment *segment_new(struct segtab *t, int32_t key, uint64_t size, struct
                 }
                 s->in_key_index = 1;
         }
+        return s;
+}
+
+struct segment *segment_new(struct segtab *t, int32_t key, uint64_t size, struct pool_size *pool,
+                            uid_t uid, gid_t gid, mode_t mode)
+{
+        struct segment *s = insert(t, t->last_id + 1, key, size, pool, uid, gid, mode);
+
+        if (s)
+                t->last_id = s->id;
+        return s;
+}
+
+struct segment *segment_restore(struct segtab *t, uint64_t id, int32_t key, uint64_t size,
+                                struct pool_size *pool, uid_t uid, gid_t gid, mode_t mode, int fd)
+{
+        struct segment *s = insert(t, id, key, size, pool, uid, gid, mode);
+
+        if (!s)
+                return NULL;
+        s->fd = fd;
+        s->ready = 1;
+        s->restored = 1;
+        s->users = 1; /* the grace period, until it ends */
+        if (id > t->last_id)
+                t->last_id = id;
         return s;
 }
 

@@ -35,6 +35,7 @@ struct segment {
         uint64_t users; /* references over all clients */
 
         int ready;              /* memory made; fd valid */
+        int restored;           /* from systemd's store: one user is the grace period */
         int error;              /* the worker's result: 0 or a negative errno */
         struct client *creator; /* waits for this segment to be made; NULL if gone */
         struct list waiters;    /* other clients waiting for it (client.wait_link) */
@@ -54,6 +55,10 @@ struct segtab {
 /* A new, not yet ready segment entered in the table. NULL when out of memory. */
 struct segment *segment_new(struct segtab *t, int32_t key, uint64_t size, struct pool_size *pool,
                             uid_t uid, gid_t gid, mode_t mode);
+/* A segment that exists already (restored from systemd's store): ready, with
+ * its given id and memfd. NULL if the id or key is taken, or out of memory. */
+struct segment *segment_restore(struct segtab *t, uint64_t id, int32_t key, uint64_t size,
+                                struct pool_size *pool, uid_t uid, gid_t gid, mode_t mode, int fd);
 struct segment *segment_by_id(struct segtab *t, uint64_t id);
 struct segment *segment_by_key(struct segtab *t, int32_t key);
 

@@ -21,6 +21,7 @@ _Static_assert(sizeof(struct hp_fork) == 8, "fork layout");
 _Static_assert(sizeof(struct hp_fork_reply) == 16, "fork reply layout");
 _Static_assert(sizeof(struct hp_fork_done) == 16, "fork done layout");
 _Static_assert(sizeof(struct hp_token) == 8, "token layout");
+_Static_assert(sizeof(struct hp_register) == 24, "register layout");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
 
 static const struct {
@@ -40,6 +41,8 @@ static const struct {
     [HP_MSG_FORK_DONE_REPLY] = {"FORK_DONE_REPLY", sizeof(struct hp_status), 0},
     [HP_MSG_CLAIM] = {"CLAIM", sizeof(struct hp_token), 1},
     [HP_MSG_CLAIM_REPLY] = {"CLAIM_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_REGISTER] = {"REGISTER", sizeof(struct hp_register), 1},
+    [HP_MSG_REGISTER_REPLY] = {"REGISTER_REPLY", sizeof(struct hp_status), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -111,9 +114,12 @@ static int body_ok(const struct hp_msg *m)
                        m->u.fork_done.pid != 0 && m->u.fork_done.reserved == 0;
         case HP_MSG_CLAIM:
                 return m->u.token.token != 0;
+        case HP_MSG_REGISTER:
+                return m->u.reg.id != 0 && m->u.reg.ino != 0;
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:
+        case HP_MSG_REGISTER_REPLY:
                 return status_ok(&m->u.status);
         }
         return 0;

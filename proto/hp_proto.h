@@ -39,6 +39,8 @@ enum hp_msg_type {
         HP_MSG_FORK_DONE_REPLY, /* reply: struct hp_status */
         HP_MSG_CLAIM,           /* req: struct hp_token; the child takes the parent's hold */
         HP_MSG_CLAIM_REPLY,     /* reply: struct hp_status */
+        HP_MSG_REGISTER,        /* req: struct hp_register; after a reconnect */
+        HP_MSG_REGISTER_REPLY,  /* reply: struct hp_status */
         HP_MSG_TYPE_END,
 };
 
@@ -137,6 +139,19 @@ struct hp_token {
         uint64_t token;
 };
 
+/*
+ * A client whose connection broke (the daemon was restarted) registers each
+ * mapping it still has on its new connection: the segment's id, and the
+ * device and inode of its memory, which the daemon compares with the
+ * segment's own, so that an id a new daemon gave to other memory is never
+ * mistaken for it.
+ */
+struct hp_register {
+        uint64_t id;
+        uint64_t dev;
+        uint64_t ino;
+};
+
 /* A decoded message: the header and the one body its type allows. */
 struct hp_msg {
         struct hp_hdr hdr;
@@ -150,6 +165,7 @@ struct hp_msg {
                 struct hp_fork_reply fork_reply;
                 struct hp_fork_done fork_done;
                 struct hp_token token;
+                struct hp_register reg;
                 struct hp_status status;
         } u;
 };

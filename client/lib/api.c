@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hugepages.h"
@@ -69,6 +70,7 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
         struct hp_alloc req;
         struct hp_msg reply;
         struct mapping m;
+        struct stat st;
         uint64_t page_size;
         unsigned shift;
         int fd = -1, r;
@@ -104,6 +106,10 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
                 goto out;
         }
         p = map(&reply.u.alloc_reply, fd, addr, len, prot, key);
+        if (p != MAP_FAILED && fstat(fd, &st) < 0) {
+                munmap(p, len);
+                p = MAP_FAILED;
+        }
         close(fd);
         if (p == MAP_FAILED) {
                 r = -errno;
@@ -115,6 +121,8 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
             .len = len,
             .id = reply.u.alloc_reply.id,
             .gen = lib_conn.gen,
+            .dev = (uint64_t)st.st_dev,
+            .ino = (uint64_t)st.st_ino,
             .key = key,
         };
         if (maptab_add(&m) < 0) {

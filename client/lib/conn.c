@@ -89,7 +89,24 @@ static int conn_open(struct conn *c)
                 return r == -ECONNRESET ? -ENOSYS : r;
         }
         c->default_page_size = reply.u.hello_reply.default_page_size;
+        if (c->on_connect && (r = c->on_connect(c)) < 0) {
+                conn_drop(c);
+                return r == -ECONNRESET ? -ENOSYS : r;
+        }
         return 0;
+}
+
+int conn_request(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
+                 struct hp_msg *reply, int *fd)
+{
+        int r;
+
+        if (c->fd < 0)
+                return -ENOSYS;
+        r = round_trip(c, type, body, len, reply_type, reply, fd);
+        if (r < 0)
+                conn_drop(c);
+        return r;
 }
 
 int conn_ensure(struct conn *c)

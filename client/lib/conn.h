@@ -18,6 +18,9 @@ struct conn {
         uint64_t seq;
         uint64_t gen;               /* bumped whenever a connection ends */
         uint64_t default_page_size; /* from HELLO */
+        /* Called on every new connection after the greeting (requests go
+         * through conn_request); a negative return abandons the connection. */
+        int (*on_connect)(struct conn *c);
 };
 
 #define CONN_INIT                                                                                  \
@@ -38,6 +41,11 @@ int conn_ensure(struct conn *c);
  */
 int conn_call(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
               struct hp_msg *reply, int *fd, int may_retry);
+
+/* One round trip on the connection as it is: no connecting, no retry. On
+ * failure the connection is dropped. Same returns as conn_call. */
+int conn_request(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
+                 struct hp_msg *reply, int *fd);
 
 /* Drop the connection (in a forked child: our copy of the parent's). */
 void conn_drop(struct conn *c);

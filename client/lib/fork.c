@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "maptab.h"
@@ -31,19 +32,36 @@ static struct {
         int pipe[2];    /* child -> parent: the child's pid */
 } pending = {0, {-1, -1}};
 
-/* Forget what a new child process does not have or is not counted for. */
-static void forget_for_child(uint64_t parent_gen, int claimed)
+/* A generation no connection has: an inherited mapping waiting for the
+ * child's claim, which a new connection must not register on its own. */
+#define GEN_INHERITED UINT64_MAX
+
+/* In a new child: drop key-0 mappings (not mapped here: MADV_DONTFORK);
+ * mark the ones the parent's connection held as inherited, the rest as held
+ * by nobody. */
+static void set_aside_for_child(uint64_t parent_gen)
 {
         struct mapping *m;
 
         for (size_t i = 0; (m = maptab_at(i));) {
                 if (m->key == 0) {
-                        maptab_remove(m); /* not mapped here: MADV_DONTFORK */
+                        maptab_remove(m);
                         continue;
                 }
-                m->gen = claimed && m->gen == parent_gen ? lib_conn.gen : 0;
+                m->gen = m->gen == parent_gen ? GEN_INHERITED : 0;
                 i++;
         }
+}
+
+/* After the claim: the inherited mappings are held by our new connection,
+ * or, if there was nothing to claim, by nobody. */
+static void settle_inherited(int claimed)
+{
+        struct mapping *m;
+
+        for (size_t i = 0; (m = maptab_at(i)); i++)
+                if (m->gen == GEN_INHERITED)
+                        m->gen = claimed ? lib_conn.gen : 0;
 }
 
 static int holds_keyed(void)
@@ -129,16 +147,45 @@ static void atfork_child(void)
         close_pipe();
         conn_drop(&lib_conn); /* our copy of the parent's socket */
         owner = getpid();
+        set_aside_for_child(parent_gen);
         if (token)
                 claimed = conn_call(&lib_conn, HP_MSG_CLAIM, &claim, sizeof(claim),
                                     HP_MSG_CLAIM_REPLY, &reply, NULL, 0) == 0 &&
                           reply.u.status.status == 0;
-        forget_for_child(parent_gen, claimed);
+        settle_inherited(claimed);
         pthread_mutex_unlock(&lib_lock);
+}
+
+/*
+ * A new connection after an old one broke (the daemon was restarted): tell
+ * the daemon about every mapping an old connection held, so that it counts
+ * us again. One that it does not know (the table did not survive) is held by
+ * nobody from now on: free_hugepages() just unmaps it.
+ */
+static int register_again(struct conn *c)
+{
+        struct mapping *m;
+
+        for (size_t i = 0; (m = maptab_at(i)); i++) {
+                struct hp_register req = {.id = m->id, .dev = m->dev, .ino = m->ino};
+                struct hp_msg reply;
+                int r;
+
+                /* Held on a connection that broke (older generations only). */
+                if (m->gen == 0 || m->gen >= c->gen)
+                        continue;
+                r = conn_request(c, HP_MSG_REGISTER, &req, sizeof(req), HP_MSG_REGISTER_REPLY,
+                                 &reply, NULL);
+                if (r < 0)
+                        return r;
+                m->gen = reply.u.status.status == 0 ? c->gen : 0;
+        }
+        return 0;
 }
 
 static void init(void)
 {
+        lib_conn.on_connect = register_again;
         owner = getpid();
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -156,6 +203,7 @@ void lib_check_pid(void)
                 return;
         /* A child nobody told us about: the connection is the parent's. */
         conn_drop(&lib_conn);
-        forget_for_child(0, 0);
+        set_aside_for_child(0);
+        settle_inherited(0);
         owner = me;
 }

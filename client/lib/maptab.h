@@ -13,8 +13,9 @@
 struct mapping {
         void *addr;
         size_t len;
-        uint64_t id;  /* the daemon's segment id */
-        uint64_t gen; /* connection generation that holds our reference; 0: none */
+        uint64_t id;       /* the daemon's segment id */
+        uint64_t gen;      /* connection generation that holds our reference; 0: none */
+        uint64_t dev, ino; /* the memory's file, to prove it after a daemon restart */
         int key;
 };
 

@@ -11,11 +11,15 @@
  *   fork-free-exit KEY             create KEY, fork; the child prints "child PID" and
  *                                  waits to be killed, the parent frees KEY and exits
  *   churn KEY                      alloc/free KEY and a private segment forever
+ *   hold-poke KEY                  create or attach KEY (0666), print "ready"; on SIGUSR1
+ *                                  make a library call and print "poked ERRNO|OK"; on
+ *                                  SIGTERM free KEY, print "freed RESULT" and exit
  *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
  *                                  2: attach, wait for "ping", write "pong"
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <hugepages.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +169,37 @@ int main(int argc, char **argv)
                                 free_hugepages(q);
                         }
                 }
+        }
+        if (!strcmp(cmd, "hold-poke") && argc == 3) {
+                sigset_t set;
+                int sig;
+
+                sigemptyset(&set);
+                sigaddset(&set, SIGUSR1);
+                sigaddset(&set, SIGTERM);
+                sigprocmask(SIG_BLOCK, &set, NULL);
+                p = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20, PROT_READ | PROT_WRITE,
+                                    IPC_CREAT | 0666);
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                memcpy(p, "held", 4);
+                out("ready");
+                while (sigwait(&set, &sig) == 0) {
+                        if (sig == SIGUSR1) {
+                                char *q = alloc_hugepages(0, NULL, 2 << 20, PROT_READ, 0);
+
+                                printf("poked %s\n", q == HUGEPAGES_FAILED ? ename(errno) : "OK");
+                                fflush(stdout);
+                                if (q != HUGEPAGES_FAILED)
+                                        free_hugepages(q);
+                                continue;
+                        }
+                        printf("freed %d\n", free_hugepages(p));
+                        return 0;
+                }
+                return 1;
         }
         if (!strcmp(cmd, "pingpong") && argc == 4) {
                 int key = (int)num(argv[2]);

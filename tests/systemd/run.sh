@@ -55,12 +55,15 @@ ok "systemd booted in a container"
 in_ct mkdir -p /run/systemd/system /run/systemd/system/hugepaged.service.d
 in_ct sh -c 'cat > /run/systemd/system/hugepaged.service' <"$work/hugepaged.service"
 in_ct sh -c 'cat > /run/systemd/system/hugepaged.socket' <"$work/hugepaged.socket"
-# For the test: a quick watchdog and idle exit.
+# For the test: a quick watchdog, idle exit and grace period, and no start
+# rate limit (the test restarts it more often than a healthy system would).
 in_ct sh -c 'cat > /run/systemd/system/hugepaged.service.d/test.conf' <<CONF
+[Unit]
+StartLimitIntervalSec=0
 [Service]
 WatchdogSec=2s
 ExecStart=
-ExecStart=$BUILD/daemon/hugepaged --idle-exit 3
+ExecStart=$BUILD/daemon/hugepaged --idle-exit 3 --restore-grace 2
 CONF
 in_ct systemctl daemon-reload
 in_ct systemctl start hugepaged.socket
@@ -114,7 +117,9 @@ if wait_for 20 sh -c "[ \"\$(nsenter -t $CT_PID -a systemctl show -P NRestarts h
 else
         bad "watchdog: restarts $restarts -> $(show NRestarts), state $(show ActiveState), pid $pid -> $(show MainPID)"
 fi
-pkill -f "$helper hold 11" # from the host, which sees the container's processes
+out=$(in_ct "$helper" expect 11 2097152 0 held)
+[ "$out" = OK ] && ok "after the watchdog restart key 11 is the same memory" || bad "after watchdog: $out"
+pkill -f "^$helper hold 11" # from the host, which sees the container's processes
 wait "$holder" 2>/dev/null
 
 # Idle exit, then the socket brings it back.
@@ -128,6 +133,79 @@ if [ "$out" = OK ] && wait_for 5 is_state active; then
         ok "re-activated by the next client"
 else
         bad "re-activation: client said '$out', state $(show ActiveState)"
+fi
+
+# --- segments survive the daemon ---------------------------------------------
+store() { show NFileDescriptorStore; }
+used() { in_ct sh -c 'echo $(( $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) - $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages) ))'; }
+key_is() { [ "$(in_ct "$helper" try "$1" 2097152 1 0)" = "$2" ]; }
+restarted() { [ "$(show NRestarts)" -gt "$1" ] && is_state active; }
+
+# Two clients hold keys; one will come back after the crash, one will not.
+in_ct "$helper" hold-poke 21 >"$work/h21.out" 2>&1 &
+h21=$!
+in_ct "$helper" hold 22 2097152 0x3b6 >"$work/h22.out" 2>&1 &
+h22=$!
+wait_for 10 grep -q ready "$work/h21.out" && wait_for 10 grep -q ready "$work/h22.out"
+if [ "$(store)" -ge 2 ]; then ok "segments are in systemd's fd store ($(store))"; else bad "fd store holds $(store)"; fi
+
+restarts=$(show NRestarts)
+pid=$(show MainPID)
+in_ct systemctl kill -s KILL hugepaged.service
+if wait_for 10 restarted "$restarts" && [ "$(show MainPID)" != "$pid" ]; then
+        ok "SIGKILL: restarted by systemd (pid $pid -> $(show MainPID))"
+else
+        bad "SIGKILL: restarts $(show NRestarts), state $(show ActiveState)"
+fi
+a=$(in_ct "$helper" expect 21 2097152 0 held)
+b=$(in_ct "$helper" expect 22 2097152 0 held)
+if [ "$a" = OK ] && [ "$b" = OK ]; then
+        ok "after SIGKILL every key attaches to the same bytes"
+else
+        bad "after SIGKILL: key 21 '$a', key 22 '$b'"
+fi
+# The one that comes back registers again at its next call.
+pkill -USR1 -f "^$helper hold-poke 21"
+if wait_for 5 grep -q "poked OK" "$work/h21.out"; then
+        ok "a client keeps working after the restart"
+else
+        bad "client after restart: $(cat "$work/h21.out")"
+fi
+# The other never comes back: its segment goes after the grace period.
+pkill -KILL -f "^$helper hold 22"
+wait "$h22" 2>/dev/null
+if wait_for 10 key_is 22 ENOENT && key_is 21 OK; then
+        ok "an unclaimed segment went after the grace period; a re-registered one stayed"
+else
+        bad "after grace: key 22 $(in_ct "$helper" try 22 2097152 1 0), key 21 $(in_ct "$helper" try 21 2097152 1 0)"
+fi
+pkill -TERM -f "^$helper hold-poke 21"
+wait "$h21" 2>/dev/null
+if grep -q "freed 0" "$work/h21.out" && wait_for 5 key_is 21 ENOENT; then
+        ok "free_hugepages() of a mapping from before the restart works"
+else
+        bad "free after restart: $(cat "$work/h21.out")"
+fi
+if wait_for 5 sh -c "[ \"\$(nsenter -t $CT_PID -a systemctl show -P NFileDescriptorStore hugepaged.service)\" = 0 ]" &&
+        [ "$(used)" = 0 ]; then
+        ok "after everyone freed: every page back, fd store empty"
+else
+        bad "after everyone freed: $(used) pages in use, fd store $(store)"
+fi
+
+# systemctl restart keeps the store too.
+in_ct "$helper" hold 23 2097152 0x3b6 >"$work/h23.out" 2>&1 &
+h23=$!
+wait_for 10 grep -q ready "$work/h23.out"
+in_ct systemctl restart hugepaged.service
+out=$(in_ct "$helper" expect 23 2097152 0 held)
+[ "$out" = OK ] && ok "systemctl restart: key 23 is the same memory" || bad "after restart: $out"
+pkill -KILL -f "^$helper hold 23"
+wait "$h23" 2>/dev/null
+if wait_for 10 key_is 23 ENOENT && wait_for 5 sh -c "[ \"\$(nsenter -t $CT_PID -a systemctl show -P NFileDescriptorStore hugepaged.service)\" = 0 ]"; then
+        ok "and its segment went when its last user did"
+else
+        bad "after restart: key 23 $(in_ct "$helper" try 23 2097152 1 0), store $(store)"
 fi
 
 in_ct systemctl stop hugepaged.socket hugepaged.service

@@ -70,9 +70,13 @@ static size_t sample(uint16_t type, void *body)
         case HP_MSG_CLAIM:
                 *(struct hp_token *)body = (struct hp_token){.token = 77};
                 break;
+        case HP_MSG_REGISTER:
+                *(struct hp_register *)body = (struct hp_register){.id = 3, .dev = 12, .ino = 99};
+                break;
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:
+        case HP_MSG_REGISTER_REPLY:
                 *(struct hp_status *)body = (struct hp_status){.status = ENOENT};
                 break;
         }
@@ -222,6 +226,8 @@ START_TEST(reserved_fields_and_ranges)
         expect_bad(HP_MSG_ALLOC_REPLY, offsetof(struct hp_alloc_reply, st.status), &neg, 4);
         expect_bad(HP_MSG_RELEASE, offsetof(struct hp_ref, id), &zero64, 8);
         expect_bad(HP_MSG_CLAIM, offsetof(struct hp_token, token), &zero64, 8);
+        expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, id), &zero64, 8);
+        expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, ino), &zero64, 8);
         expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, flags), &one, 4);
         expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, reserved), &one, 4);
         expect_bad(HP_MSG_FORK_REPLY, offsetof(struct hp_fork_reply, token), &zero64, 8);
