@@ -39,6 +39,7 @@ struct options {
         int verbose;
         unsigned idle_exit;
         unsigned restore_grace;
+        const char *hugetlbfs; /* --backend hugetlbfs:DIR */
 };
 
 static void usage(FILE *f)
@@ -57,6 +58,9 @@ static void usage(FILE *f)
                "                          (0, the default: never; for socket activation)\n"
                "      --restore-grace S   after a restart, keep segments from systemd's store\n"
                "                          S seconds for their users to return (default 30)\n"
+               "      --backend memfd|hugetlbfs:DIR\n"
+               "                          where segments live (default memfd; a hugetlbfs\n"
+               "                          directory keeps them across restarts without systemd)\n"
                "  -v, --verbose           log every connection and segment\n"
                "  -h, --help              this text\n"
                "      --version           the version\n");
@@ -64,7 +68,7 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_RESTORE_GRACE };
+        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_RESTORE_GRACE, OPT_BACKEND };
         static const struct option longopts[] = {
             {"socket", required_argument, NULL, 's'},
             {"socket-mode", required_argument, NULL, 'm'},
@@ -72,6 +76,7 @@ static int parse(int argc, char **argv, struct options *o)
             {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
             {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
             {"restore-grace", required_argument, NULL, OPT_RESTORE_GRACE},
+            {"backend", required_argument, NULL, OPT_BACKEND},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
@@ -116,6 +121,16 @@ static int parse(int argc, char **argv, struct options *o)
                         o->idle_exit = (unsigned)v;
                         break;
                 }
+                case OPT_BACKEND:
+                        if (strcmp(optarg, "memfd") == 0) {
+                                o->hugetlbfs = NULL;
+                        } else if (strncmp(optarg, "hugetlbfs:", 10) == 0 && optarg[10]) {
+                                o->hugetlbfs = optarg + 10;
+                        } else {
+                                fprintf(stderr, "hugepaged: bad backend '%s'\n", optarg);
+                                return -1;
+                        }
+                        break;
                 case OPT_RESTORE_GRACE: {
                         unsigned long v = strtoul(optarg, &end, 10);
 
@@ -223,6 +238,22 @@ int main(int argc, char **argv)
         if (pool_init(&hpd.pool, o.grow) < 0) {
                 log_err("this kernel offers no huge pages (/sys/kernel/mm/hugepages)");
                 return 1;
+        }
+        if (o.hugetlbfs) {
+                uint64_t ps;
+
+                r = segment_use_hugetlbfs(o.hugetlbfs, &ps);
+                if (r < 0 || !pool_find(&hpd.pool, ps)) {
+                        log_err("%s is not a directory on a hugetlbfs mount: %s", o.hugetlbfs,
+                                strerror(r < 0 ? -r : ENOTSUP));
+                        return 1;
+                }
+                hpd.pool.default_size = ps;
+                pool_use_markers(&hpd.pool, segment_backend_dir());
+                if ((r = segment_restore_dir(&hpd.segs, &hpd.pool)) < 0) {
+                        log_err("cannot read %s: %s", o.hugetlbfs, strerror(-r));
+                        return 1;
+                }
         }
         hpd.base = event_base_new();
         if (!hpd.base) {

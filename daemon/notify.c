@@ -13,6 +13,7 @@
 #include "hpd.h"
 #include "log.h"
 #include "notify.h"
+#include "worker.h"
 
 static struct event *watchdog_ev, *tick_ev;
 static struct hpd *daemon_state;
@@ -68,6 +69,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         update_status(hpd);
+        /* Every few seconds: pages a process kept mapped after its segment
+         * was destroyed are free by now. */
+        if (now % 2 == 0)
+                worker_give_back(hpd->worker);
         if (!idle_limit)
                 return;
         if (!idle(hpd)) {

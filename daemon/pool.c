@@ -86,12 +86,64 @@ struct state {
         } sizes[POOL_MAX_SIZES];
 };
 
+static void save_markers(struct pool *p)
+{
+        for (size_t i = 0; i < p->nsizes; i++) {
+                struct pool_size *ps = &p->sizes[i];
+                char name[64];
+                int fd;
+
+                if (ps->marked == ps->added)
+                        continue;
+                if (ps->marked) {
+                        snprintf(name, sizeof(name), "pool-%" PRIu64 "-%" PRIu64, ps->page_size,
+                                 ps->marked);
+                        unlinkat(p->marker_dir, name, 0);
+                }
+                if (ps->added) {
+                        snprintf(name, sizeof(name), "pool-%" PRIu64 "-%" PRIu64, ps->page_size,
+                                 ps->added);
+                        fd = openat(p->marker_dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                        if (fd >= 0)
+                                close(fd);
+                }
+                ps->marked = ps->added;
+        }
+}
+
+void pool_use_markers(struct pool *p, int dirfd)
+{
+        struct dirent *de;
+        int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+        p->marker_dir = dirfd;
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                unsigned long long size, added;
+                struct pool_size *ps;
+                int end = 0;
+
+                if (sscanf(de->d_name, "pool-%llu-%llu%n", &size, &added, &end) != 2 ||
+                    de->d_name[end] || !(ps = pool_find(p, size))) {
+                        continue;
+                }
+                ps->added = ps->marked = added;
+                log_info("pool: %llu pages of %llu kB were added before the restart", added,
+                         size / 1024);
+        }
+        closedir(d);
+}
+
 /* Remember the added counts where a restarted daemon finds them. */
 static void save_state(struct pool *p)
 {
         struct state st = {.magic = STATE_MAGIC};
         int any = 0;
 
+        if (p->marker_dir >= 0)
+                save_markers(p);
         if (!store_active())
                 return;
         if (p->state_fd < 0)
@@ -154,6 +206,7 @@ int pool_init(struct pool *p, int may_grow)
         memset(p, 0, sizeof(*p));
         p->may_grow = may_grow;
         p->state_fd = -1;
+        p->marker_dir = -1;
         p->default_size = meminfo("Hugepagesize");
         d = opendir(SYSFS_HUGEPAGES);
         if (!d)
@@ -231,8 +284,11 @@ int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages)
 
 void pool_give_back(struct pool *p, struct pool_size *ps)
 {
-        uint64_t total, after, give = available(ps);
+        uint64_t total, after, give;
 
+        if (!ps->added)
+                return;
+        give = available(ps);
         if (give > ps->added)
                 give = ps->added;
         if (!give || read_u64(ps->dir, "nr_hugepages", &total) < 0 || give > total)

@@ -17,6 +17,7 @@
 struct pool_size {
         uint64_t page_size; /* bytes */
         uint64_t added;     /* pages this daemon added to nr_hugepages */
+        uint64_t marked;    /* the added count the marker file says (hugetlbfs backend) */
         char dir[320];      /* /sys/kernel/mm/hugepages/hugepages-<N>kB */
 };
 
@@ -26,6 +27,7 @@ struct pool {
         uint64_t default_size; /* Hugepagesize from /proc/meminfo */
         int may_grow;          /* raise nr_hugepages when short */
         int state_fd;          /* memfd with the added counts (store.c keeps it), or -1 */
+        int marker_dir;        /* hugetlbfs backend: "pool-SIZE-ADDED" files there, or -1 */
 };
 
 /* Discover the page sizes. Returns 0, or -ENOENT without huge page support. */
@@ -49,6 +51,11 @@ void pool_shutdown(struct pool *p);
 /* Take the added counts from a state memfd a previous daemon left in
  * systemd's store; the pool keeps fd. 0 or -EINVAL. */
 int pool_load_state(struct pool *p, int fd);
+
+/* With the hugetlbfs backend: keep the added counts as empty files named
+ * "pool-PAGESIZE-ADDED" in dirfd (hugetlbfs files hold no bytes), and take
+ * them from there now. */
+void pool_use_markers(struct pool *p, int dirfd);
 
 /* Current kernel figures for one size. Returns 0 or a negative errno. */
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv);

@@ -37,11 +37,13 @@ static const char *ename(int err)
 
 static void destroy(struct hpd *hpd, struct segment *s)
 {
+        /* Stopping is not destroying: what systemd's store or the hugetlbfs
+         * directory holds is for the next daemon (systemd empties its store
+         * on "systemctl stop"). main() closes what is left in the table. */
+        if (hpd->stopping)
+                return;
         log_debug("segment id=%" PRIu64 " key=%" PRId32 ": destroyed", s->id, s->key);
-        /* Stopping is not destroying: what the store holds is for the next
-         * daemon (systemd empties it on "systemctl stop"). */
-        if (!hpd->stopping)
-                store_remove(s);
+        store_remove(s);
         segment_unlink(&hpd->segs, s);
         worker_destroy(hpd->worker, s);
 }
@@ -177,7 +179,9 @@ static void alloc(struct client *c)
         struct segment *s;
         int err;
 
-        if (!ps) {
+        /* The hugetlbfs backend has one page size: its mount's. */
+        if (!ps || (segment_backend_page_size() &&
+                    (want ? want : ps->page_size) != segment_backend_page_size())) {
                 reply_alloc_error(c, EINVAL);
                 return;
         }

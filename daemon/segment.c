@@ -6,13 +6,16 @@
  * O(1). Nothing here decides who may use a segment: that is policy.c.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #ifndef MFD_HUGE_SHIFT
@@ -112,12 +115,146 @@ static int log2u64(uint64_t v)
         return 63 - __builtin_clzll(v);
 }
 
+#define HUGETLBFS_MAGIC 0x958458f6
+
+static int backend_dir = -1;
+static uint64_t backend_page_size;
+
+int segment_use_hugetlbfs(const char *dir, uint64_t *page_size)
+{
+        struct statfs sfs;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fstatfs(fd, &sfs) < 0 || (unsigned long)sfs.f_type != HUGETLBFS_MAGIC) {
+                close(fd);
+                return -ENOTSUP;
+        }
+        backend_dir = fd;
+        backend_page_size = (uint64_t)sfs.f_bsize;
+        *page_size = backend_page_size;
+        return 0;
+}
+
+uint64_t segment_backend_page_size(void)
+{
+        return backend_page_size;
+}
+
+int segment_backend_dir(void)
+{
+        return backend_dir;
+}
+
+static void file_name(const struct segment *s, char *buf, size_t len, const char *suffix)
+{
+        snprintf(buf, len, "seg-%" PRIu64 "-%" PRId32 "%s", s->id, s->key, suffix);
+}
+
+/* The hugetlbfs backend: a file made under a temporary name, complete before
+ * it takes its real one, so a restarted daemon never finds half a segment. */
+static int make_file(struct segment *s)
+{
+        char tmp[64], name[64];
+        int fd, r;
+
+        file_name(s, tmp, sizeof(tmp), ".tmp");
+        file_name(s, name, sizeof(name), "");
+        fd = openat(backend_dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if ((geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0) || fchmod(fd, s->mode & 0666) < 0)
+                goto fail;
+        do
+                r = fallocate(fd, 0, 0, (off_t)s->size);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+                if (errno == ENOSPC)
+                        errno = ENOMEM;
+                goto fail;
+        }
+        if (renameat(backend_dir, tmp, backend_dir, name) < 0)
+                goto fail;
+        s->fd = fd;
+        return 0;
+fail:
+        r = -errno;
+        unlinkat(backend_dir, tmp, 0);
+        close(fd);
+        return r;
+}
+
+void segment_remove_memory(struct segment *s)
+{
+        char name[64];
+
+        if (backend_dir < 0)
+                return;
+        file_name(s, name, sizeof(name), "");
+        unlinkat(backend_dir, name, 0);
+}
+
+int segment_restore_dir(struct segtab *t, struct pool *p)
+{
+        struct dirent *de;
+        int n = 0, dfd;
+        DIR *d;
+
+        if (backend_dir < 0)
+                return 0;
+        /* Its own open file: a dup would share (and move) the read offset. */
+        dfd = openat(backend_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                unsigned long long id;
+                struct segment *s;
+                struct stat st;
+                int key, end = 0, fd;
+
+                if (strncmp(de->d_name, "seg-", 4))
+                        continue;
+                if (sscanf(de->d_name, "seg-%llu-%d%n", &id, &key, &end) != 2 ||
+                    de->d_name[end] != '\0' || id == 0 || key < 0) {
+                        /* A half-made segment (.tmp) or a stranger: not ours to keep. */
+                        log_warn("hugetlbfs: removing %s", de->d_name);
+                        unlinkat(backend_dir, de->d_name, 0);
+                        continue;
+                }
+                fd = openat(backend_dir, de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+                    (uint64_t)st.st_size % backend_page_size) {
+                        if (fd >= 0)
+                                close(fd);
+                        log_warn("hugetlbfs: removing %s", de->d_name);
+                        unlinkat(backend_dir, de->d_name, 0);
+                        continue;
+                }
+                s = segment_restore(t, id, key, (uint64_t)st.st_size,
+                                    pool_find(p, backend_page_size), st.st_uid, st.st_gid,
+                                    st.st_mode & 0777, fd);
+                if (!s) {
+                        close(fd);
+                        continue;
+                }
+                log_info("segment id=%llu key=%d: found in the hugetlbfs directory (%lld bytes)",
+                         id, key, (long long)st.st_size);
+                n++;
+        }
+        closedir(d);
+        return n;
+}
+
 int segment_make_memory(struct segment *s)
 {
         char name[48];
         unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
         int fd, r;
 
+        if (backend_dir >= 0)
+                return make_file(s);
         snprintf(name, sizeof(name), "hugepaged:key=%" PRId32 ":id=%" PRIu64, s->key, s->id);
         flags |= (unsigned)log2u64(s->page_size) << MFD_HUGE_SHIFT;
         fd = memfd_create(name, flags);

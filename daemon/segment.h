@@ -17,6 +17,7 @@
 #include "list.h"
 
 struct client;
+struct pool;
 struct pool_size;
 
 struct segment {
@@ -65,9 +66,29 @@ struct segment *segment_by_key(struct segtab *t, int32_t key);
 /* Take a segment out of both indexes: its key is free for a new segment. */
 void segment_unlink(struct segtab *t, struct segment *s);
 
-/* Worker side: make the memory (memfd of the segment's page size, owned and
- * moded like the segment, fallocated, sealed). 0 or a negative errno. */
+/*
+ * Where memory lives. By default each segment is a memfd (sealed against
+ * shrinking and growing). With a hugetlbfs directory, each is a file there,
+ * named "seg-ID-KEY", owned and moded like the segment: a daemon started
+ * again on the same directory finds its segments (segment_restore_dir).
+ * hugetlbfs files cannot be sealed; see docs/systemd.md.
+ */
+int segment_use_hugetlbfs(const char *dir, uint64_t *page_size);
+/* The hugetlbfs backend's page size, or 0 with memfds (any size). */
+uint64_t segment_backend_page_size(void);
+/* The directory's descriptor, or -1 with memfds. */
+int segment_backend_dir(void);
+
+/* Worker side: make the memory (a file of the segment's page size, owned and
+ * moded like the segment, fallocated, sealed if it can be). 0 or a negative
+ * errno. */
 int segment_make_memory(struct segment *s);
+/* Worker side, when the segment is destroyed: remove its file, if any. */
+void segment_remove_memory(struct segment *s);
+
+/* At start, with the hugetlbfs backend: enter every segment found in the
+ * directory as restored. Returns how many, or a negative errno. */
+int segment_restore_dir(struct segtab *t, struct pool *p);
 
 /* A descriptor for a client: the O_RDWR one, or the O_RDONLY one (opened on
  * first use). Returns the fd (still owned by the segment) or a negative errno. */

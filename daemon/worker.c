@@ -19,7 +19,7 @@
 #include "segment.h"
 #include "worker.h"
 
-enum job_kind { JOB_CREATE, JOB_DESTROY };
+enum job_kind { JOB_CREATE, JOB_DESTROY, JOB_GIVE_BACK };
 
 struct job {
         enum job_kind kind;
@@ -34,6 +34,7 @@ struct worker {
         struct job *head, **tail; /* queued jobs */
         struct job *done;         /* finished creates, for the loop */
         int stopping;
+        int give_back_queued;
         int efd;
         struct event *ev;
         struct pool *pool;
@@ -64,8 +65,17 @@ static void run_destroy(struct worker *w, struct segment *s)
 {
         struct pool_size *ps = s->pool;
 
+        segment_remove_memory(s);
         segment_free(s);
         pool_give_back(w->pool, ps);
+}
+
+/* Pages freed after their segment was destroyed (a process still mapped
+ * it) go back on the next round. */
+static void run_give_back(struct worker *w)
+{
+        for (size_t i = 0; i < w->pool->nsizes; i++)
+                pool_give_back(w->pool, &w->pool->sizes[i]);
 }
 
 static void *worker_main(void *arg)
@@ -88,10 +98,14 @@ static void *worker_main(void *arg)
 
                 if (j->kind == JOB_CREATE)
                         run_create(w, j->seg);
-                else
+                else if (j->kind == JOB_DESTROY)
                         run_destroy(w, j->seg);
+                else
+                        run_give_back(w);
 
                 pthread_mutex_lock(&w->lock);
+                if (j->kind == JOB_GIVE_BACK)
+                        w->give_back_queued = 0;
                 if (j->kind == JOB_CREATE) {
                         uint64_t one = 1;
 
@@ -153,7 +167,7 @@ static void enqueue(struct worker *w, enum job_kind kind, struct segment *s)
                 if (kind == JOB_CREATE) {
                         run_create(w, s);
                         w->done_fn(s, w->ctx);
-                } else {
+                } else if (kind == JOB_DESTROY) {
                         run_destroy(w, s);
                 }
                 return;
@@ -175,6 +189,18 @@ void worker_create(struct worker *w, struct segment *s)
 void worker_destroy(struct worker *w, struct segment *s)
 {
         enqueue(w, JOB_DESTROY, s);
+}
+
+void worker_give_back(struct worker *w)
+{
+        int queued;
+
+        pthread_mutex_lock(&w->lock);
+        queued = w->give_back_queued;
+        w->give_back_queued = 1;
+        pthread_mutex_unlock(&w->lock);
+        if (!queued)
+                enqueue(w, JOB_GIVE_BACK, NULL);
 }
 
 int worker_start(struct worker **out, struct event_base *base, struct pool *pool,
@@ -232,7 +258,7 @@ void worker_stop(struct worker *w)
                 if (j->kind == JOB_CREATE) {
                         run_create(w, j->seg);
                         w->done_fn(j->seg, w->ctx);
-                } else {
+                } else if (j->kind == JOB_DESTROY) {
                         run_destroy(w, j->seg);
                 }
                 free(j);

@@ -27,6 +27,9 @@ void worker_create(struct worker *w, struct segment *s);
 /* Free s's memory and s itself, then give pages back. s must be unlinked. */
 void worker_destroy(struct worker *w, struct segment *s);
 
+/* Hand back to the kernel any pages the daemon added that are free now. */
+void worker_give_back(struct worker *w);
+
 /* Finish every queued job, stop the thread. Completions not yet delivered
  * are delivered before this returns. */
 void worker_stop(struct worker *w);

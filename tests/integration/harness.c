@@ -256,8 +256,13 @@ void daemon_start(struct daemon *d, const char *const *extra)
 
 void daemon_start_at(struct daemon *d, const char *sock)
 {
+        daemon_start_args(d, sock, NULL);
+}
+
+void daemon_start_args(struct daemon *d, const char *sock, const char *const *extra)
+{
         snprintf(d->sock, sizeof(d->sock), "%s", sock);
-        spawn_daemon(d, NULL);
+        spawn_daemon(d, extra);
 }
 
 static void remove_dir(const char *dir)
@@ -424,6 +429,17 @@ pid_t helper_start(char *out, size_t outlen, const char *const *args)
 {
         int fd;
         pid_t pid = spawn(&fd, NULL, args);
+
+        read_line(fd, out, outlen);
+        close(fd);
+        return pid;
+}
+
+pid_t helper_start_as(uid_t uid, gid_t gid, char *out, size_t outlen, const char *const *args)
+{
+        struct identity id = {uid, gid, NULL, 0};
+        int fd;
+        pid_t pid = spawn(&fd, &id, args);
 
         read_line(fd, out, outlen);
         close(fd);

@@ -29,6 +29,8 @@ extern struct daemon hp_daemon;
 void daemon_start(struct daemon *d, const char *const *extra);
 /* Start hugepaged on the socket path sock (d->dir is left as it is). */
 void daemon_start_at(struct daemon *d, const char *sock);
+/* The same, with extra arguments (NULL-terminated). */
+void daemon_start_args(struct daemon *d, const char *sock, const char *const *extra);
 /* SIGTERM and wait; then restore the pools as they were at start. */
 void daemon_stop(struct daemon *d);
 
@@ -84,6 +86,8 @@ int wait_exit(pid_t pid);
 /* Start the helper and wait (up to 10 s) for its first output line, which is
  * put in out. Returns its pid; it keeps running. */
 pid_t helper_start(char *out, size_t outlen, const char *const *args);
+/* helper_start, as another user (no supplementary groups). */
+pid_t helper_start_as(uid_t uid, gid_t gid, char *out, size_t outlen, const char *const *args);
 /* Run the helper as another user (uid, gid, supplementary groups), capture
  * its first line. Returns its exit status. */
 int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,

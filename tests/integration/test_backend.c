@@ -1,0 +1,277 @@
+/*
+ * test_backend.c - the hugetlbfs backend, outside systemd: segments are
+ * files on a real hugetlbfs mount, owned and moded like the segment, and a
+ * hugepaged started again on the same directory finds them.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <hugepages.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define RW     (PROT_READ | PROT_WRITE)
+#define NOBODY 65534
+
+static char dir[64];  /* for the socket and the mount */
+static char mnt[128]; /* a hugetlbfs mount of 2 MiB pages */
+static char backend[160];
+
+/* Once per test case, in Check's parent process (which survives a failed
+ * test, unlike the forked test itself): the mount. */
+static void mount_setup(void)
+{
+        strcpy(dir, "/tmp/hugepaged-backend.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        chmod(dir, 0755);
+        snprintf(mnt, sizeof(mnt), "%s/huge", dir);
+        ck_assert_int_eq(mkdir(mnt, 0755), 0);
+        ck_assert_msg(mount("none", mnt, "hugetlbfs", 0, "pagesize=2M,mode=0755") == 0,
+                      "mount hugetlbfs: %s", strerror(errno));
+        snprintf(backend, sizeof(backend), "hugetlbfs:%s", mnt);
+}
+
+static void mount_teardown(void)
+{
+        umount2(mnt, MNT_DETACH);
+        rmdir(mnt);
+        rmdir(dir);
+}
+
+/* Per test: an empty directory (a failed test may leave segment files). */
+static void setup(void)
+{
+        struct dirent *de;
+        DIR *d = opendir(mnt);
+        char path[400];
+
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", mnt, de->d_name);
+                unlink(path);
+        }
+        if (d)
+                closedir(d);
+        hp_base2m = pool_used(MB2);
+        snprintf(hp_daemon.dir, sizeof(hp_daemon.dir), "%s", dir);
+}
+
+static void teardown(void)
+{
+        daemon_stop(&hp_daemon);
+}
+
+static void start(void)
+{
+        char sock[sizeof(hp_daemon.sock)];
+
+        snprintf(sock, sizeof(sock), "%s/hugepaged.sock", dir);
+        daemon_start_args(
+            &hp_daemon, sock,
+            (const char *const[]){"--backend", backend, "--restore-grace", "2", NULL});
+}
+
+static void kill_daemon(void)
+{
+        kill(hp_daemon.pid, SIGKILL);
+        waitpid(hp_daemon.pid, NULL, 0);
+        hp_daemon.pid = 0;
+}
+
+/* The segment file for a key, or "" (and its stat in *st). */
+static const char *file_of(int key, struct stat *st)
+{
+        static char path[256];
+        struct dirent *de;
+        DIR *d = opendir(mnt);
+        char suffix[16];
+
+        path[0] = '\0';
+        snprintf(suffix, sizeof(suffix), "-%d", key);
+        while (d && (de = readdir(d))) {
+                size_t n = strlen(de->d_name), k = strlen(suffix);
+
+                if (strncmp(de->d_name, "seg-", 4) == 0 && n > k &&
+                    strcmp(de->d_name + n - k, suffix) == 0) {
+                        snprintf(path, sizeof(path), "%s/%s", mnt, de->d_name);
+                        if (st)
+                                stat(path, st);
+                }
+        }
+        if (d)
+                closedir(d);
+        return path;
+}
+
+static int entries(void)
+{
+        struct dirent *de;
+        DIR *d = opendir(mnt);
+        int n = 0;
+
+        while (d && (de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static int dir_empty(void *arg)
+{
+        (void)arg;
+        return entries() == 0;
+}
+
+static int file_gone(void *arg)
+{
+        return file_of(*(int *)arg, NULL)[0] == '\0';
+}
+
+START_TEST(segments_are_files_owned_and_moded_like_them)
+{
+        struct stat st;
+        char *p;
+        pid_t holder;
+        char out[64];
+
+        start();
+        p = alloc_hugepages(31, NULL, 2 * MB2, RW, IPC_CREAT | 0640);
+        ck_assert_ptr_ne(p, HUGEPAGES_FAILED);
+        ck_assert_str_ne(file_of(31, &st), "");
+        ck_assert_int_eq(st.st_size, 2 * MB2);
+        ck_assert_int_eq(st.st_mode & 0777, 0640);
+        ck_assert_int_eq(st.st_uid, 0);
+        ck_assert_uint_eq(smaps_kernel_page_kb(p), 2048);
+        /* Another user's segment is that user's file. */
+        holder = helper_start_as(NOBODY, NOBODY, out, sizeof(out),
+                                 (const char *const[]){"hold", "32", "2097152", "01604", NULL});
+        ck_assert_str_eq(out, "ready");
+        ck_assert_str_ne(file_of(32, &st), "");
+        ck_assert_int_eq(st.st_uid, NOBODY);
+        ck_assert_int_eq(st.st_gid, NOBODY);
+        ck_assert_int_eq(st.st_mode & 0777, 0604);
+        /* Sizes other than the mount's are refused. */
+        errno = 0;
+        ck_assert_ptr_eq(alloc_hugepages(0, NULL, GB1, RW, SHM_HUGE_1GB), HUGEPAGES_FAILED);
+        ck_assert_int_eq(errno, EINVAL);
+        kill(holder, SIGKILL);
+        wait_exit(holder);
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert(wait_until(dir_empty, NULL, 2000));
+        ck_assert(wait_used(MB2, hp_base2m, 2000));
+}
+END_TEST
+
+START_TEST(a_new_daemon_finds_its_segments)
+{
+        char *p, *q;
+        pid_t holder;
+        char out[64];
+
+        start();
+        p = alloc_hugepages(33, NULL, MB2, RW, IPC_CREAT | 0600);
+        ck_assert_ptr_ne(p, HUGEPAGES_FAILED);
+        strcpy(p, "kept in a file");
+        holder = helper_start(out, sizeof(out),
+                              (const char *const[]){"hold", "34", "2097152", "0x3b6", NULL});
+        ck_assert_str_eq(out, "ready");
+
+        kill_daemon();
+        start();
+        ck_assert_str_ne(file_of(34, NULL), "");
+        /* The same key, the same bytes, without IPC_CREAT. */
+        q = alloc_hugepages(33, NULL, MB2, PROT_READ, 0);
+        ck_assert_ptr_ne(q, HUGEPAGES_FAILED);
+        ck_assert_str_eq(q, "kept in a file");
+        ck_assert_int_eq(free_hugepages(q), 0);
+        /* Ours, from before the restart, frees cleanly (it registered again). */
+        ck_assert_int_eq(free_hugepages(p), 0);
+        /* Gone once the grace period (2 s here) has ended. */
+        ck_assert(wait_until(file_gone, &(int){33}, 4000));
+        /* Key 34's holder never comes back: it goes after the grace period. */
+        kill(holder, SIGKILL);
+        wait_exit(holder);
+        ck_assert(wait_until(dir_empty, NULL, 5000));
+        ck_assert(wait_used(MB2, hp_base2m, 2000));
+        errno = 0;
+        ck_assert_ptr_eq(alloc_hugepages(34, NULL, MB2, PROT_READ, 0), HUGEPAGES_FAILED);
+        ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(stop_and_start_keeps_segments_too)
+{
+        char *p, *q;
+        int status;
+
+        start();
+        p = alloc_hugepages(35, NULL, MB2, RW, IPC_CREAT | 0600);
+        ck_assert_ptr_ne(p, HUGEPAGES_FAILED);
+        strcpy(p, "across SIGTERM");
+        kill(hp_daemon.pid, SIGTERM);
+        waitpid(hp_daemon.pid, &status, 0);
+        hp_daemon.pid = 0;
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ck_assert_str_ne(file_of(35, NULL), "");
+        start();
+        q = alloc_hugepages(35, NULL, MB2, PROT_READ, 0);
+        ck_assert_ptr_ne(q, HUGEPAGES_FAILED);
+        ck_assert_str_eq(q, "across SIGTERM");
+        ck_assert_int_eq(free_hugepages(q), 0);
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert(wait_until(dir_empty, NULL, 4000));
+        ck_assert(wait_used(MB2, hp_base2m, 2000));
+}
+END_TEST
+
+START_TEST(not_hugetlbfs_is_refused)
+{
+        const char *argv[] = {HUGEPAGED_BIN, "--socket",       "/tmp/unused.sock",
+                              "--backend",   "hugetlbfs:/tmp", NULL};
+        int status;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                int null = open("/dev/null", O_WRONLY);
+
+                dup2(null, 2);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+END_TEST
+
+static Suite *backend_suite(void)
+{
+        Suite *s = suite_create("backend");
+        TCase *tc = tcase_create("hugetlbfs");
+
+        tcase_add_unchecked_fixture(tc, mount_setup, mount_teardown);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, segments_are_files_owned_and_moded_like_them);
+        tcase_add_test(tc, a_new_daemon_finds_its_segments);
+        tcase_add_test(tc, stop_and_start_keeps_segments_too);
+        tcase_add_test(tc, not_hugetlbfs_is_refused);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        return hp_run(backend_suite());
+}
