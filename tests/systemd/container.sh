@@ -26,8 +26,10 @@ container_root() {
         mv "$CT_ROOT.new" "$CT_ROOT"
 }
 
+# Bounded: a command inside must never hang the test (a client waits forever
+# on a socket whose service cannot start).
 in_ct() {
-        nsenter -t "$CT_PID" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+        timeout 60 nsenter -t "$CT_PID" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
 
 container_boot() {
