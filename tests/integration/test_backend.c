@@ -93,7 +93,7 @@ static void kill_daemon(void)
 /* The segment file for a key, or "" (and its stat in *st). */
 static const char *file_of(int key, struct stat *st)
 {
-        static char path[256];
+        static char path[400];
         struct dirent *de;
         DIR *d = opendir(mnt);
         char suffix[16];
