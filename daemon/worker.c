@@ -169,6 +169,10 @@ static void enqueue(struct worker *w, enum job_kind kind, struct segment *s)
                         w->done_fn(s, w->ctx);
                 } else if (kind == JOB_DESTROY) {
                         run_destroy(w, s);
+                } else {
+                        pthread_mutex_lock(&w->lock);
+                        w->give_back_queued = 0; /* try again next time */
+                        pthread_mutex_unlock(&w->lock);
                 }
                 return;
         }
