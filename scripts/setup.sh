@@ -5,7 +5,7 @@ set -euo pipefail
 
 # systemd-container and debootstrap: the tests boot a real systemd in a container.
 packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git
-        systemd-container debootstrap)
+        systemd-container debootstrap man-db groff-base)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -22,6 +22,15 @@ done
 test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
 soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
+# Every installed manual page renders, without a warning from man or groff.
+mandir=$(dirname "$(find "$work/prefix" -name alloc_hugepages.3)")/..
+for page in man3/alloc_hugepages.3 man3/free_hugepages.3 man8/hugepaged.8; do
+        test -e "$mandir/$page" || { echo "not installed: $page"; exit 1; }
+        out=$(cd "$mandir" && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+        [ -z "$out" ] || { echo "$page: $out"; exit 1; }
+        lines=$(cd "$mandir" && LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | wc -l)
+        [ "$lines" -gt 40 ] || { echo "$page renders to $lines lines"; exit 1; }
+done
 # The library is synchronous: it needs libc, and nothing of the daemon's.
 needed=$(objdump -p "$libdir/libhugepages.so.1" | awk '/NEEDED/ {print $2}' | tr '\n' ' ')
 case "$needed" in *event*|*systemd*) echo "libhugepages links: $needed"; exit 1 ;; esac
@@ -51,4 +60,4 @@ export HUGEPAGED_SOCKET=$work/hugepaged.sock
 "$work/consumer-pc"
 "$work/consumer-static"
 "$work/cm/build/consumer-cmake"
-echo "1 passed, 0 failed: installed tree works with pkg-config, static linking and find_package"
+echo "1 passed, 0 failed: installed tree (manual pages render; pkg-config, static and find_package builds share a key)"
