@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "admin.h"
 #include "client.h"
 #include "hold.h"
 #include "hpd.h"
@@ -344,6 +345,15 @@ void request_dispatch(struct client *c)
                 break;
         case HP_MSG_REGISTER:
                 register_mapping(c);
+                break;
+        case HP_MSG_LIST:
+                admin_list(c);
+                break;
+        case HP_MSG_STATUS:
+                admin_status(c);
+                break;
+        case HP_MSG_REMOVE:
+                admin_remove(c);
                 break;
         default:
                 /* The codec lets only requests through. */

@@ -147,9 +147,28 @@ int segment_backend_dir(void)
         return backend_dir;
 }
 
+int32_t segment_stored_key(const struct segment *s)
+{
+        return s->removed ? 0 : s->key;
+}
+
 static void file_name(const struct segment *s, char *buf, size_t len, const char *suffix)
 {
-        snprintf(buf, len, "seg-%" PRIu64 "-%" PRId32 "%s", s->id, s->key, suffix);
+        snprintf(buf, len, "seg-%" PRIu64 "-%" PRId32 "%s", s->id, segment_stored_key(s), suffix);
+}
+
+void segment_forget_key(struct segtab *t, struct segment *s)
+{
+        char old[64], name[64];
+
+        if (s->in_key_index)
+                htab_remove(&t->by_key, &s->by_key);
+        s->in_key_index = 0;
+        file_name(s, old, sizeof(old), "");
+        s->removed = 1;
+        file_name(s, name, sizeof(name), "");
+        if (backend_dir >= 0)
+                renameat(backend_dir, old, backend_dir, name);
 }
 
 /* The hugetlbfs backend: a file made under a temporary name, complete before

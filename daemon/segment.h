@@ -37,6 +37,7 @@ struct segment {
 
         int ready;              /* memory made; fd valid */
         int restored;           /* from systemd's store: one user is the grace period */
+        int removed;            /* hugepagectl remove: the key no longer finds it */
         int error;              /* the worker's result: 0 or a negative errno */
         struct client *creator; /* waits for this segment to be made; NULL if gone */
         struct list waiters;    /* other clients waiting for it (client.wait_link) */
@@ -62,6 +63,13 @@ struct segment *segment_restore(struct segtab *t, uint64_t id, int32_t key, uint
                                 struct pool_size *pool, uid_t uid, gid_t gid, mode_t mode, int fd);
 struct segment *segment_by_id(struct segtab *t, uint64_t id);
 struct segment *segment_by_key(struct segtab *t, int32_t key);
+
+/* hugepagectl remove: the key stops finding the segment (it stays in the id
+ * index while it has users); its hugetlbfs file, if any, is renamed to key 0. */
+void segment_forget_key(struct segtab *t, struct segment *s);
+
+/* The key a segment is stored under: 0 once removed. */
+int32_t segment_stored_key(const struct segment *s);
 
 /* Take a segment out of both indexes: its key is free for a new segment. */
 void segment_unlink(struct segtab *t, struct segment *s);

@@ -39,8 +39,8 @@ int store_active(void)
 static void name_of(const struct segment *s, char *buf, size_t len)
 {
         snprintf(buf, len, "hp1-%" PRIu64 "-%" PRId32 "-%u-%u-%o-%" PRIu64 "-%" PRIu64, s->id,
-                 s->key, (unsigned)s->uid, (unsigned)s->gid, (unsigned)s->mode, s->size,
-                 s->page_size);
+                 segment_stored_key(s), (unsigned)s->uid, (unsigned)s->gid, (unsigned)s->mode,
+                 s->size, s->page_size);
 }
 
 void store_add(struct segment *s)

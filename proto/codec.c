@@ -22,6 +22,10 @@ _Static_assert(sizeof(struct hp_fork_reply) == 16, "fork reply layout");
 _Static_assert(sizeof(struct hp_fork_done) == 16, "fork done layout");
 _Static_assert(sizeof(struct hp_token) == 8, "token layout");
 _Static_assert(sizeof(struct hp_register) == 24, "register layout");
+_Static_assert(sizeof(struct hp_list_reply) == 104, "list reply layout");
+_Static_assert(sizeof(struct hp_status_reply) == 216, "status reply layout");
+_Static_assert(sizeof(struct hp_remove) == 16, "remove layout");
+_Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_status_reply) <= HP_MSG_MAX, "max");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
 
 static const struct {
@@ -43,6 +47,12 @@ static const struct {
     [HP_MSG_CLAIM_REPLY] = {"CLAIM_REPLY", sizeof(struct hp_status), 0},
     [HP_MSG_REGISTER] = {"REGISTER", sizeof(struct hp_register), 1},
     [HP_MSG_REGISTER_REPLY] = {"REGISTER_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_LIST] = {"LIST", sizeof(struct hp_list), 1},
+    [HP_MSG_LIST_REPLY] = {"LIST_REPLY", sizeof(struct hp_list_reply), 0},
+    [HP_MSG_STATUS] = {"STATUS", sizeof(struct hp_fork), 1},
+    [HP_MSG_STATUS_REPLY] = {"STATUS_REPLY", sizeof(struct hp_status_reply), 0},
+    [HP_MSG_REMOVE] = {"REMOVE", sizeof(struct hp_remove), 1},
+    [HP_MSG_REMOVE_REPLY] = {"REMOVE_REPLY", sizeof(struct hp_status), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -116,10 +126,24 @@ static int body_ok(const struct hp_msg *m)
                 return m->u.token.token != 0;
         case HP_MSG_REGISTER:
                 return m->u.reg.id != 0 && m->u.reg.ino != 0;
+        case HP_MSG_LIST:
+                return 1;
+        case HP_MSG_LIST_REPLY:
+                return status_ok(&m->u.list_reply.st) && m->u.list_reply.reserved == 0;
+        case HP_MSG_STATUS:
+                return m->u.fork.flags == 0 && m->u.fork.reserved == 0;
+        case HP_MSG_STATUS_REPLY:
+                return status_ok(&m->u.status_reply.st) &&
+                       m->u.status_reply.nsizes <= HP_STATUS_SIZES &&
+                       memchr(m->u.status_reply.version, 0, sizeof(m->u.status_reply.version));
+        case HP_MSG_REMOVE:
+                return m->u.remove.reserved == 0 && m->u.remove.key >= 0 &&
+                       (m->u.remove.key != 0) != (m->u.remove.id != 0);
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:
         case HP_MSG_REGISTER_REPLY:
+        case HP_MSG_REMOVE_REPLY:
                 return status_ok(&m->u.status);
         }
         return 0;

@@ -24,7 +24,7 @@
 
 /* Largest message of any type; receive buffers are this size plus one byte so
  * that an oversized datagram is detected instead of silently cut. */
-#define HP_MSG_MAX 64
+#define HP_MSG_MAX 256
 
 enum hp_msg_type {
         HP_MSG_HELLO = 1,       /* req: struct hp_hello */
@@ -41,6 +41,12 @@ enum hp_msg_type {
         HP_MSG_CLAIM_REPLY,     /* reply: struct hp_status */
         HP_MSG_REGISTER,        /* req: struct hp_register; after a reconnect */
         HP_MSG_REGISTER_REPLY,  /* reply: struct hp_status */
+        HP_MSG_LIST,            /* req: struct hp_list; hugepagectl list, one segment a reply */
+        HP_MSG_LIST_REPLY,      /* reply: struct hp_list_reply; ENOENT after the last */
+        HP_MSG_STATUS,          /* req: struct hp_fork (flags 0); hugepagectl status */
+        HP_MSG_STATUS_REPLY,    /* reply: struct hp_status_reply */
+        HP_MSG_REMOVE,          /* req: struct hp_remove; hugepagectl remove */
+        HP_MSG_REMOVE_REPLY,    /* reply: struct hp_status */
         HP_MSG_TYPE_END,
 };
 
@@ -152,6 +158,50 @@ struct hp_register {
         uint64_t ino;
 };
 
+/* hugepagectl: the segments the caller may read, in id order after after_id. */
+struct hp_list {
+        uint64_t after_id;
+};
+
+#define HP_LIST_PIDS 8
+
+struct hp_list_reply {
+        struct hp_status st;
+        uint64_t id;
+        int32_t key;   /* as created; the segment may have been removed */
+        uint32_t mode; /* 0777 bits, plus HP_LIST_REMOVED */
+        uint64_t size;
+        uint64_t page_size;
+        uint32_t uid, gid;
+        uint64_t users;
+        int64_t ctime;
+        uint32_t npids; /* processes attached; the first HP_LIST_PIDS are in pids */
+        uint32_t reserved;
+        int32_t pids[HP_LIST_PIDS];
+};
+
+#define HP_LIST_REMOVED 010000u /* in hp_list_reply.mode: the key no longer finds it */
+
+#define HP_STATUS_SIZES 4
+
+struct hp_status_reply {
+        struct hp_status st;
+        uint64_t uptime; /* seconds */
+        uint64_t segments, bytes;
+        uint32_t clients, nsizes;
+        struct {
+                uint64_t page_size, total, free, reserved, added;
+        } sizes[HP_STATUS_SIZES];
+        char version[16]; /* NUL-terminated */
+};
+
+/* Remove by key (id 0) or by id (key 0), like ipcrm. */
+struct hp_remove {
+        int32_t key;
+        uint32_t reserved;
+        uint64_t id;
+};
+
 /* A decoded message: the header and the one body its type allows. */
 struct hp_msg {
         struct hp_hdr hdr;
@@ -166,6 +216,10 @@ struct hp_msg {
                 struct hp_fork_done fork_done;
                 struct hp_token token;
                 struct hp_register reg;
+                struct hp_list list;
+                struct hp_list_reply list_reply;
+                struct hp_status_reply status_reply;
+                struct hp_remove remove;
                 struct hp_status status;
         } u;
 };

@@ -16,7 +16,7 @@ trap cleanup EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 pc=$(dirname "$(find "$work/prefix" -name hugepages.pc)")
 libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir hugepages)
-for f in sbin/hugepaged include/hugepages.h; do
+for f in sbin/hugepaged bin/hugepagectl include/hugepages.h; do
         test -e "$work/prefix/$f" || { echo "not installed: $f"; exit 1; }
 done
 test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
@@ -24,7 +24,7 @@ soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
 # Every installed manual page renders, without a warning from man or groff.
 mandir=$(dirname "$(find "$work/prefix" -name alloc_hugepages.3)")/..
-for page in man3/alloc_hugepages.3 man3/free_hugepages.3 man8/hugepaged.8; do
+for page in man1/hugepagectl.1 man3/alloc_hugepages.3 man3/free_hugepages.3 man8/hugepaged.8; do
         test -e "$mandir/$page" || { echo "not installed: $page"; exit 1; }
         out=$(cd "$mandir" && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
         [ -z "$out" ] || { echo "$page: $out"; exit 1; }

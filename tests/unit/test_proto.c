@@ -73,7 +73,25 @@ static size_t sample(uint16_t type, void *body)
         case HP_MSG_REGISTER:
                 *(struct hp_register *)body = (struct hp_register){.id = 3, .dev = 12, .ino = 99};
                 break;
+        case HP_MSG_LIST:
+                *(struct hp_list *)body = (struct hp_list){.after_id = 4};
+                break;
+        case HP_MSG_LIST_REPLY:
+                *(struct hp_list_reply *)body =
+                    (struct hp_list_reply){.id = 5, .key = 42, .npids = 1, .pids = {77}};
+                break;
+        case HP_MSG_STATUS:
+                *(struct hp_fork *)body = (struct hp_fork){0};
+                break;
+        case HP_MSG_STATUS_REPLY:
+                *(struct hp_status_reply *)body =
+                    (struct hp_status_reply){.nsizes = 1, .version = "0.1.0"};
+                break;
+        case HP_MSG_REMOVE:
+                *(struct hp_remove *)body = (struct hp_remove){.key = 42};
+                break;
         case HP_MSG_RELEASE_REPLY:
+        case HP_MSG_REMOVE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:
         case HP_MSG_REGISTER_REPLY:
@@ -227,6 +245,21 @@ START_TEST(reserved_fields_and_ranges)
         expect_bad(HP_MSG_RELEASE, offsetof(struct hp_ref, id), &zero64, 8);
         expect_bad(HP_MSG_CLAIM, offsetof(struct hp_token, token), &zero64, 8);
         expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, id), &zero64, 8);
+        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, reserved), &one, 4);
+        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, key), &neg, 4);
+        {
+                uint64_t id7 = 7;
+                uint32_t nine = 9;
+                char noterm[16];
+
+                memset(noterm, 'x', sizeof(noterm));
+                /* Both a key and an id. */
+                expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, id), &id7, 8);
+                expect_bad(HP_MSG_STATUS_REPLY, offsetof(struct hp_status_reply, nsizes), &nine, 4);
+                expect_bad(HP_MSG_STATUS_REPLY, offsetof(struct hp_status_reply, version), noterm,
+                           16);
+                expect_bad(HP_MSG_LIST_REPLY, offsetof(struct hp_list_reply, reserved), &one, 4);
+        }
         expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, ino), &zero64, 8);
         expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, flags), &one, 4);
         expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, reserved), &one, 4);

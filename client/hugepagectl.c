@@ -1,0 +1,316 @@
+/*
+ * hugepagectl - what hugepaged holds, and cleaning up: the ipcs/ipcrm of
+ * shared huge pages.
+ *
+ *   hugepagectl [--socket PATH] [--json] list
+ *   hugepagectl [--socket PATH] [--json] status
+ *   hugepagectl [--socket PATH] [--json] remove KEY | --id ID
+ *
+ * Exit status: 0 done; 1 the daemon refused (no such key, not yours);
+ * 2 bad usage; 3 the daemon cannot be reached or spoke nonsense.
+ * Talks to the daemon through proto/ and the library's connection code; it
+ * does not link libhugepages (it maps nothing).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "hugepages.h"
+
+enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
+
+static int json;
+static struct conn conn = CONN_INIT;
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: hugepagectl [--socket PATH] [--json] COMMAND\n"
+                "\n"
+                "Commands:\n"
+                "  list              the segments you may read (root: all)\n"
+                "  status            the daemon and the huge page pools\n"
+                "  remove KEY        no new attaches to KEY; the memory goes with its last user\n"
+                "  remove --id ID    the same, by segment id\n"
+                "\n"
+                "  -s, --socket PATH the daemon's socket (default $HUGEPAGED_SOCKET, else\n"
+                "                    " HUGEPAGES_DEFAULT_SOCKET ")\n"
+                "  -j, --json        machine-readable output (docs/hugepagectl.md)\n"
+                "  -h, --help        this text\n");
+}
+
+static int no_daemon(int r)
+{
+        const char *path = getenv("HUGEPAGED_SOCKET");
+
+        if (!path || !*path)
+                path = HUGEPAGES_DEFAULT_SOCKET;
+        if (r == -ENOSYS)
+                fprintf(stderr, "hugepagectl: no hugepaged answers at %s\n", path);
+        else
+                fprintf(stderr, "hugepagectl: talking to hugepaged at %s: %s\n", path,
+                        strerror(-r));
+        return EXIT_NO_DAEMON;
+}
+
+/* A JSON string, escaped. */
+static void jstr(const char *s)
+{
+        putchar('"');
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (c == '"' || c == '\\')
+                        printf("\\%c", c);
+                else if (c < 0x20)
+                        printf("\\u%04x", c);
+                else
+                        putchar(c);
+        }
+        putchar('"');
+}
+
+static const char *user_name(uint32_t uid, char *buf, size_t len)
+{
+        struct passwd *pw = getpwuid(uid);
+
+        if (pw)
+                return pw->pw_name;
+        snprintf(buf, len, "%" PRIu32, uid);
+        return buf;
+}
+
+static const char *group_name(uint32_t gid, char *buf, size_t len)
+{
+        struct group *gr = getgrgid(gid);
+
+        if (gr)
+                return gr->gr_name;
+        snprintf(buf, len, "%" PRIu32, gid);
+        return buf;
+}
+
+static const char *human(uint64_t bytes, char *buf, size_t len)
+{
+        static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int u = 0;
+
+        while (bytes >= 1024 && bytes % 1024 == 0 && u < 4) {
+                bytes /= 1024;
+                u++;
+        }
+        snprintf(buf, len, "%" PRIu64 " %s", bytes, unit[u]);
+        return buf;
+}
+
+static const char *iso_time(int64_t t, char *buf, size_t len)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        gmtime_r(&tt, &tm);
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+}
+
+static void print_segment(const struct hp_list_reply *r, int first)
+{
+        char ub[16], gb[16], sz[32], ps[32], ct[32];
+        const char *owner = user_name(r->uid, ub, sizeof(ub));
+        const char *group = group_name(r->gid, gb, sizeof(gb));
+        uint32_t shown = r->npids < HP_LIST_PIDS ? r->npids : HP_LIST_PIDS;
+        int removed = (r->mode & HP_LIST_REMOVED) != 0;
+
+        if (json) {
+                printf("%s\n    {\"key\": %" PRId32 ", \"key_hex\": \"0x%08" PRIx32
+                       "\", \"id\": %" PRIu64 ", \"removed\": %s, \"size\": %" PRIu64
+                       ", \"page_size\": %" PRIu64 ", \"uid\": %" PRIu32 ", \"owner\": ",
+                       first ? "" : ",", r->key, (uint32_t)r->key, r->id,
+                       removed ? "true" : "false", r->size, r->page_size, r->uid);
+                jstr(owner);
+                printf(", \"gid\": %" PRIu32 ", \"group\": ", r->gid);
+                jstr(group);
+                printf(", \"mode\": \"%04o\", \"users\": %" PRIu64 ", \"npids\": %" PRIu32
+                       ", \"pids\": [",
+                       r->mode & 0777, r->users, r->npids);
+                for (uint32_t i = 0; i < shown; i++)
+                        printf("%s%" PRId32, i ? ", " : "", r->pids[i]);
+                printf("], \"created\": \"%s\", \"created_unix\": %" PRId64 "}",
+                       iso_time(r->ctime, ct, sizeof(ct)), r->ctime);
+                return;
+        }
+        printf("0x%08" PRIx32 " %10" PRId32 "%s %6" PRIu64 " %9s %8s %-10s %-10s %04o %5" PRIu64
+               " %-20s ",
+               (uint32_t)r->key, r->key, removed ? "*" : " ", r->id, human(r->size, sz, sizeof(sz)),
+               human(r->page_size, ps, sizeof(ps)), owner, group, r->mode & 0777, r->users,
+               iso_time(r->ctime, ct, sizeof(ct)));
+        for (uint32_t i = 0; i < shown; i++)
+                printf("%s%" PRId32, i ? "," : "", r->pids[i]);
+        if (r->npids > shown)
+                printf(",+%" PRIu32, r->npids - shown);
+        printf("%s\n", shown ? "" : "-");
+}
+
+static int cmd_list(void)
+{
+        struct hp_list req = {0};
+        struct hp_msg reply;
+        int n = 0;
+
+        if (json)
+                printf("{\"segments\": [");
+        else
+                printf("%-10s %11s %6s %9s %8s %-10s %-10s %-4s %5s %-20s %s\n", "KEY", "DECIMAL",
+                       "ID", "SIZE", "PAGE", "OWNER", "GROUP", "MODE", "USERS", "CREATED", "PIDS");
+        for (;;) {
+                int r = conn_call(&conn, HP_MSG_LIST, &req, sizeof(req), HP_MSG_LIST_REPLY, &reply,
+                                  NULL, 0);
+
+                if (r < 0)
+                        return no_daemon(r);
+                if (reply.u.list_reply.st.status == ENOENT)
+                        break;
+                if (reply.u.list_reply.st.status)
+                        return no_daemon(-reply.u.list_reply.st.status);
+                print_segment(&reply.u.list_reply, n == 0);
+                req.after_id = reply.u.list_reply.id;
+                n++;
+        }
+        if (json)
+                printf("%s]}\n", n ? "\n  " : "");
+        return 0;
+}
+
+static int cmd_status(void)
+{
+        struct hp_fork req = {0};
+        struct hp_msg reply;
+        const struct hp_status_reply *s = &reply.u.status_reply;
+        char b[32];
+        int r = conn_call(&conn, HP_MSG_STATUS, &req, sizeof(req), HP_MSG_STATUS_REPLY, &reply,
+                          NULL, 0);
+
+        if (r < 0)
+                return no_daemon(r);
+        if (json) {
+                printf("{\"version\": ");
+                jstr(s->version);
+                printf(", \"protocol\": %d, \"uptime_seconds\": %" PRIu64 ", \"segments\": %" PRIu64
+                       ", \"bytes\": %" PRIu64 ", \"clients\": %" PRIu32 ", \"pools\": [",
+                       HP_PROTO_VERSION, s->uptime, s->segments, s->bytes, s->clients);
+                for (uint32_t i = 0; i < s->nsizes; i++)
+                        printf("%s{\"page_size\": %" PRIu64 ", \"total\": %" PRIu64
+                               ", \"free\": %" PRIu64 ", \"reserved\": %" PRIu64
+                               ", \"added\": %" PRIu64 "}",
+                               i ? ", " : "", s->sizes[i].page_size, s->sizes[i].total,
+                               s->sizes[i].free, s->sizes[i].reserved, s->sizes[i].added);
+                printf("]}\n");
+                return 0;
+        }
+        printf("hugepaged %s (protocol %d), up %" PRIu64 " s\n", s->version, HP_PROTO_VERSION,
+               s->uptime);
+        printf("segments %" PRIu64 ", %s, clients %" PRIu32 "\n", s->segments,
+               human(s->bytes, b, sizeof(b)), s->clients);
+        printf("%-10s %8s %8s %8s %8s\n", "PAGE", "TOTAL", "FREE", "RESERVED", "ADDED");
+        for (uint32_t i = 0; i < s->nsizes; i++)
+                printf("%-10s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                       human(s->sizes[i].page_size, b, sizeof(b)), s->sizes[i].total,
+                       s->sizes[i].free, s->sizes[i].reserved, s->sizes[i].added);
+        return 0;
+}
+
+static int cmd_remove(int argc, char **argv)
+{
+        struct hp_remove req = {0};
+        struct hp_msg reply;
+        char *end;
+        long long v;
+        int by_id = 0, r;
+
+        if (argc == 2 && strcmp(argv[0], "--id") == 0) {
+                by_id = 1;
+                argv++;
+        } else if (argc != 1) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        errno = 0;
+        v = strtoll(argv[0], &end, 0);
+        if (errno || *end || v <= 0 || (!by_id && v > INT32_MAX)) {
+                fprintf(stderr, "hugepagectl: bad %s '%s'\n", by_id ? "id" : "key", argv[0]);
+                return EXIT_USAGE;
+        }
+        if (by_id)
+                req.id = (uint64_t)v;
+        else
+                req.key = (int32_t)v;
+        r = conn_call(&conn, HP_MSG_REMOVE, &req, sizeof(req), HP_MSG_REMOVE_REPLY, &reply, NULL,
+                      0);
+        if (r < 0)
+                return no_daemon(r);
+        r = reply.u.status.status;
+        if (json) {
+                printf("{\"removed\": %s, \"error\": ", r ? "false" : "true");
+                if (r)
+                        jstr(strerrorname_np(r) ? strerrorname_np(r) : "?");
+                else
+                        printf("null");
+                printf("}\n");
+        } else if (r == ENOENT) {
+                fprintf(stderr, "hugepagectl: no such %s: %s\n", by_id ? "id" : "key", argv[0]);
+        } else if (r == EPERM) {
+                fprintf(stderr, "hugepagectl: %s %s: only its owner or root may remove it\n",
+                        by_id ? "id" : "key", argv[0]);
+        } else if (r) {
+                fprintf(stderr, "hugepagectl: remove %s: %s\n", argv[0], strerror(r));
+        }
+        return r ? EXIT_REFUSED : 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"socket", required_argument, NULL, 's'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        setenv("HUGEPAGED_SOCKET", optarg, 1);
+                        break;
+                case 'j':
+                        json = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (!strcmp(argv[optind], "list") && optind + 1 == argc)
+                return cmd_list();
+        if (!strcmp(argv[optind], "status") && optind + 1 == argc)
+                return cmd_status();
+        if (!strcmp(argv[optind], "remove"))
+                return cmd_remove(argc - optind - 1, argv + optind + 1);
+        usage(stderr);
+        return EXIT_USAGE;
+}

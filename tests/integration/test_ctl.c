@@ -1,0 +1,245 @@
+/*
+ * test_ctl.c - hugepagectl against a real daemon: list (what each user may
+ * see, with the pids attached), status (the kernel's pool figures), remove
+ * (owner or root; no new attaches; memory goes with the last user), --json,
+ * and its exit codes.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <hugepages.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define RW     (PROT_READ | PROT_WRITE)
+#define NOBODY 65534
+
+/* hugepagectl runs as another user from a copy in the daemon's directory. */
+static const char *ctl_path(int other)
+{
+        static char path[256];
+        char buf[65536];
+        ssize_t n;
+        int in, out;
+
+        if (!other)
+                return HUGEPAGECTL_BIN;
+        snprintf(path, sizeof(path), "%s/hugepagectl", hp_daemon.dir);
+        if (access(path, X_OK) == 0)
+                return path;
+        in = open(HUGEPAGECTL_BIN, O_RDONLY | O_CLOEXEC);
+        out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        ck_assert(in >= 0 && out >= 0);
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                ck_assert_int_eq(write(out, buf, (size_t)n), n);
+        close(in);
+        close(out);
+        return path;
+}
+
+/* Run hugepagectl (as uid unless 0) with args; its stdout and stderr into
+ * out. Returns its exit status. */
+static int ctl(uid_t uid, char *out, size_t len, const char *const *args)
+{
+        const char *argv[16] = {ctl_path(uid != 0)};
+        int n = 1, p[2], status;
+        size_t got = 0;
+        pid_t pid;
+
+        while (*args && n < 15)
+                argv[n++] = *args++;
+        argv[n] = NULL;
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        if (pid == 0) {
+                dup2(p[1], 1);
+                dup2(p[1], 2);
+                if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
+                        _exit(126);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(p[1]);
+        for (ssize_t r; got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0;)
+                got += (size_t)r;
+        out[got] = '\0';
+        close(p[0]);
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *make(int key, size_t len, int mode)
+{
+        char *p = alloc_hugepages(key, NULL, len, RW, IPC_CREAT | mode);
+
+        ck_assert_msg(p != HUGEPAGES_FAILED, "create %d: %s", key, strerror(errno));
+        return p;
+}
+
+START_TEST(list_shows_segments_with_their_users)
+{
+        char out[8192], pid[32], expect[128];
+        char *p = make(0x2a, 2 * MB2, 0640);
+
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "0x0000002a"));
+        ck_assert_ptr_nonnull(strstr(out, " 42"));
+        ck_assert_ptr_nonnull(strstr(out, "4 MiB"));
+        ck_assert_ptr_nonnull(strstr(out, "0640"));
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        ck_assert_ptr_nonnull(strstr(out, pid));
+
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
+                         0);
+        ck_assert_ptr_nonnull(strstr(out, "\"key\": 42, \"key_hex\": \"0x0000002a\""));
+        ck_assert_ptr_nonnull(strstr(out, "\"size\": 4194304, \"page_size\": 2097152"));
+        ck_assert_ptr_nonnull(strstr(out, "\"owner\": \"root\""));
+        ck_assert_ptr_nonnull(strstr(out, "\"mode\": \"0640\", \"users\": 1"));
+        snprintf(expect, sizeof(expect), "\"pids\": [%d]", (int)getpid());
+        ck_assert_ptr_nonnull(strstr(out, expect));
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
+                         0);
+        ck_assert_str_eq(out, "{\"segments\": []}\n");
+}
+END_TEST
+
+START_TEST(each_user_sees_what_it_may_read)
+{
+        char out[8192];
+
+        make(61, MB2, 0600);
+        make(62, MB2, 0644);
+        ck_assert_int_eq(ctl(NOBODY, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_ptr_null(strstr(out, "0x0000003d"));
+        ck_assert_ptr_nonnull(strstr(out, "0x0000003e"));
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "0x0000003d"));
+        ck_assert_ptr_nonnull(strstr(out, "0x0000003e"));
+}
+END_TEST
+
+START_TEST(status_reports_the_kernel_pool)
+{
+        char out[4096], expect[256];
+
+        make(63, 2 * MB2, 0600);
+        make(0, MB2, 0);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "status", NULL}),
+                         0);
+        ck_assert_ptr_nonnull(strstr(out, "\"version\": \"0.1.0\", \"protocol\": 1"));
+        ck_assert_ptr_nonnull(strstr(out, "\"segments\": 2, \"bytes\": 6291456"));
+        snprintf(expect, sizeof(expect), "{\"page_size\": 2097152, \"total\": %llu, \"free\": %llu",
+                 (unsigned long long)pool_total(MB2), (unsigned long long)pool_free(MB2));
+        ck_assert_msg(strstr(out, expect), "%s not in %s", expect, out);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"status", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "segments 2, 6 MiB"));
+}
+END_TEST
+
+START_TEST(remove_is_for_owner_or_root_and_waits_for_users)
+{
+        char out[4096];
+        char *p = make(64, MB2, 0644), *q;
+
+        strcpy(p, "still mine");
+        /* Another user may see it but not remove it. */
+        ck_assert_int_eq(ctl(NOBODY, out, sizeof(out), (const char *const[]){"remove", "64", NULL}),
+                         1);
+        ck_assert_ptr_nonnull(strstr(out, "only its owner or root"));
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "0x40", NULL}),
+                         0);
+        /* No new attaches... */
+        errno = 0;
+        ck_assert_ptr_eq(alloc_hugepages(64, NULL, MB2, PROT_READ, 0), HUGEPAGES_FAILED);
+        ck_assert_int_eq(errno, ENOENT);
+        /* ...but its user keeps it, and the list says it is removed. */
+        ck_assert_str_eq(p, "still mine");
+        ck_assert_uint_eq(used2m(), 1);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
+                         0);
+        ck_assert_ptr_nonnull(strstr(out, "\"key\": 64"));
+        ck_assert_ptr_nonnull(strstr(out, "\"removed\": true"));
+        /* The key is free for a new segment. */
+        q = make(64, MB2, 0600);
+        ck_assert_int_eq(q[0], 0);
+        ck_assert_uint_eq(used2m(), 2);
+        /* The memory goes with its last user. */
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert(wait_used(MB2, hp_base2m + 1, 1000));
+        ck_assert_int_eq(
+            ctl(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 0);
+        ck_assert_str_eq(out, "{\"removed\": true, \"error\": null}\n");
+        ck_assert_int_eq(
+            ctl(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 1);
+        ck_assert_str_eq(out, "{\"removed\": false, \"error\": \"ENOENT\"}\n");
+}
+END_TEST
+
+START_TEST(remove_by_id)
+{
+        char out[4096], id[32];
+        const char *s;
+
+        make(65, MB2, 0600);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
+                         0);
+        s = strstr(out, "\"id\": ");
+        ck_assert_ptr_nonnull(s);
+        snprintf(id, sizeof(id), "%ld", strtol(s + 6, NULL, 10));
+        ck_assert_int_eq(
+            ctl(0, out, sizeof(out), (const char *const[]){"remove", "--id", id, NULL}), 0);
+        errno = 0;
+        ck_assert_ptr_eq(alloc_hugepages(65, NULL, MB2, PROT_READ, 0), HUGEPAGES_FAILED);
+        ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(exit_codes_and_messages)
+{
+        char out[4096];
+
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){NULL}), 2);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"frobnicate", NULL}), 2);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "-3", NULL}), 2);
+        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "99", NULL}), 1);
+        ck_assert_ptr_nonnull(strstr(out, "no such key: 99"));
+        ck_assert_int_eq(
+            ctl(0, out, sizeof(out),
+                (const char *const[]){"--socket", "/tmp/nowhere/none.sock", "status", NULL}),
+            3);
+        ck_assert_ptr_nonnull(strstr(out, "no hugepaged answers at /tmp/nowhere/none.sock"));
+}
+END_TEST
+
+static Suite *ctl_suite(void)
+{
+        Suite *s = suite_create("hugepagectl");
+        TCase *tc = tcase_create("commands");
+
+        tcase_add_checked_fixture(tc, hp_setup, hp_teardown);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, list_shows_segments_with_their_users);
+        tcase_add_test(tc, each_user_sees_what_it_may_read);
+        tcase_add_test(tc, status_reports_the_kernel_pool);
+        tcase_add_test(tc, remove_is_for_owner_or_root_and_waits_for_users);
+        tcase_add_test(tc, remove_by_id);
+        tcase_add_test(tc, exit_codes_and_messages);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        return hp_run(ctl_suite());
+}
