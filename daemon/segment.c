@@ -183,7 +183,9 @@ static int make_file(struct segment *s)
         fd = openat(backend_dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        if ((geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0) || fchmod(fd, s->mode & 0666) < 0)
+        /* Mode first: once the file is the client's, changing its mode would
+         * need CAP_FOWNER, which the unit does not grant. */
+        if (fchmod(fd, s->mode & 0666) < 0 || (geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0))
                 goto fail;
         do
                 r = fallocate(fd, 0, 0, (off_t)s->size);
@@ -282,11 +284,9 @@ int segment_make_memory(struct segment *s)
         /* The inode carries the segment's owner and mode, so that a client
          * holding a read-only descriptor cannot reopen it for writing through
          * /proc/self/fd unless the mode lets it. */
-        if (geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (fchmod(fd, s->mode & 0666) < 0) {
+        /* Mode first: once the file is the client's, changing its mode would
+         * need CAP_FOWNER, which the unit does not grant. */
+        if (fchmod(fd, s->mode & 0666) < 0 || (geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0)) {
                 r = -errno;
                 goto fail;
         }

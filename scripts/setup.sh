@@ -3,9 +3,10 @@
 # Installs only what is missing, so it is quick on a machine that has it all.
 set -euo pipefail
 
-# systemd-container and debootstrap: the tests boot a real systemd in a container.
+# systemd-container and debootstrap: the tests boot a real systemd in a container;
+# dpkg-dev: CPack's .deb takes its Depends: from dpkg-shlibdeps.
 packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git
-        systemd-container debootstrap man-db groff-base)
+        systemd-container debootstrap man-db groff-base dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

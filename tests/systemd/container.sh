@@ -4,7 +4,8 @@
 # a failure).
 #
 #   container_root            make or reuse the cached Debian root
-#   container_boot NAME       boot it; sets CT_PID (the container's PID 1)
+#   container_boot NAME LOG   boot it; sets CT_PID (the container's PID 1);
+#                             $CT_EXTRA adds nspawn options (--volatile=overlay)
 #   in_ct CMD...              run CMD inside
 #   container_poweroff        power off, clean up
 
@@ -42,7 +43,7 @@ container_boot() {
                 mount -t tmpfs tmpfs /run
                 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 exec systemd-nspawn -q -D "$1" -M "$2" \
                         --register=no --keep-unit --private-network --bind="$3" \
-                        --console=pipe -b' _ "$CT_ROOT" "$CT_NAME" "$PROJECT" >"$log" 2>&1 &
+                        --console=pipe $4 -b' _ "$CT_ROOT" "$CT_NAME" "$PROJECT" "${CT_EXTRA:-}" >"$log" 2>&1 &
         CT_NSPAWN=$!
         # Its own cgroup in each hierarchy the host has, removed after poweroff.
         for cg in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do

@@ -113,6 +113,11 @@ else
 fi
 out=$(in_ct "$helper" expect 11 2097152 0 held)
 [ "$out" = OK ] && ok "another process attaches key 11 through the service" || bad "attach: $out"
+# An unprivileged client: its segment is made its own (CAP_CHOWN under the unit).
+in_ct install -m 0755 "$helper" /usr/local/bin/hp-helper
+out=$(in_ct runuser -u nobody -- /usr/local/bin/hp-helper try 12 2097152 3 01600)
+[ "$out" = OK ] && ok "an unprivileged client gets a segment of its own" ||
+        bad "unprivileged client: $out; $(in_ct journalctl -u hugepaged.service --no-pager | tail -3)"
 
 # Watchdog: a daemon whose loop is stuck (stopped) is killed and restarted.
 pid=$(show MainPID)
