@@ -17,14 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "hp_proto.h"
+#include "wire.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
@@ -34,47 +33,6 @@ static void setup(void)
 {
         hp_setup();
         daemon_fds = fd_count_settled(hp_daemon.pid);
-}
-
-static int raw_connect(void)
-{
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-        strcpy(a.sun_path, hp_daemon.sock);
-        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-                _exit(3);
-        return fd;
-}
-
-static void raw_send(int fd, uint16_t type, const void *body, size_t len)
-{
-        char buf[HP_MSG_MAX];
-        int n = hp_proto_encode(buf, sizeof(buf), type, 1, body, len);
-
-        if (n < 0 || send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
-                _exit(4);
-}
-
-/* Receive one reply; its descriptor (if any) in *fd. */
-static void raw_recv(int fd, struct hp_msg *m, int *passed)
-{
-        char buf[HP_MSG_MAX + 1];
-        int n = hp_proto_recv(fd, buf, sizeof(buf), passed, 1, 0);
-
-        if (n <= 0 || hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, m) < 0)
-                _exit(5);
-}
-
-static int raw_hello(void)
-{
-        struct hp_hello h = {.version = HP_PROTO_VERSION};
-        struct hp_msg m;
-        int fd = raw_connect(), none;
-
-        raw_send(fd, HP_MSG_HELLO, &h, sizeof(h));
-        raw_recv(fd, &m, &none);
-        return fd;
 }
 
 enum when { BEFORE_REPLY, AFTER_DESCRIPTOR, DURING_FREE };
@@ -89,23 +47,27 @@ static void die_at(enum when when, int key)
         if (pid == 0) {
                 struct hp_alloc a = {
                     .key = key, .flag = key ? 01600 : 0, .len = 32 * MB2, .prot = 3};
+                struct hp_ref r;
                 struct hp_msg m;
-                int fd = raw_hello(), seg = -1;
+                int fd = wire_connect(hp_daemon.sock), seg = -1;
 
-                raw_send(fd, HP_MSG_ALLOC, &a, sizeof(a));
+                /* A child: any unexpected answer is an exit code, not an assert. */
+                if (fd < 0 || wire_greet(fd) < 0)
+                        _exit(3);
+                if (wire_send(fd, HP_MSG_ALLOC, 2, &a, sizeof(a)) < 0)
+                        _exit(4);
                 if (when == BEFORE_REPLY)
                         raise(SIGKILL);
-                raw_recv(fd, &m, &seg);
+                if (wire_recv(fd, &m, &seg) < 0 || seg < 0)
+                        _exit(5);
                 if (when == AFTER_DESCRIPTOR)
                         raise(SIGKILL);
                 if (mmap(NULL, 32 * MB2, RW, MAP_SHARED, seg, 0) == MAP_FAILED)
                         _exit(6);
                 close(seg);
-                {
-                        struct hp_ref r = {.id = m.u.alloc_reply.id};
-
-                        raw_send(fd, HP_MSG_RELEASE, &r, sizeof(r));
-                }
+                r = (struct hp_ref){.id = m.u.alloc_reply.id};
+                if (wire_send(fd, HP_MSG_RELEASE, 3, &r, sizeof(r)) < 0)
+                        _exit(7);
                 raise(SIGKILL);
         }
         ck_assert_int_eq(wait_exit(pid), 128 + SIGKILL);

@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "hp_proto.h"
+#include "wire.h"
 
 #define RW (PROT_READ | PROT_WRITE)
 
@@ -34,38 +35,23 @@ static void setup(void)
         daemon_fds = fd_count_settled(hp_daemon.pid);
 }
 
+/* The wire client, asserting. */
 static int raw_connect(void)
 {
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int fd = wire_connect(hp_daemon.sock);
 
-        ck_assert_int_ge(fd, 0);
-        strcpy(a.sun_path, hp_daemon.sock);
-        ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        ck_assert_msg(fd >= 0, "connect: %s", strerror(-fd));
         return fd;
 }
 
 static void send_msg(int fd, uint16_t type, uint64_t seq, const void *body, size_t len)
 {
-        char buf[HP_MSG_MAX];
-        int n = hp_proto_encode(buf, sizeof(buf), type, seq, body, len);
-
-        ck_assert_int_gt(n, 0);
-        ck_assert_int_eq(send(fd, buf, (size_t)n, MSG_NOSIGNAL), n);
+        ck_assert_int_eq(wire_send(fd, type, seq, body, len), 0);
 }
 
 static void hello(int fd)
 {
-        struct hp_hello h = {.version = HP_PROTO_VERSION};
-        char buf[HP_MSG_MAX + 1];
-        struct hp_msg m;
-        int got, n;
-
-        send_msg(fd, HP_MSG_HELLO, 1, &h, sizeof(h));
-        n = hp_proto_recv(fd, buf, sizeof(buf), &got, 0, 0);
-        ck_assert_int_gt(n, 0);
-        ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
-        ck_assert_int_eq(m.u.hello_reply.st.status, 0);
+        ck_assert_int_eq(wire_greet(fd), 0);
 }
 
 /* The daemon hung up on fd (within 2 s). */
@@ -222,19 +208,16 @@ START_TEST(release_and_claim_of_foreign_ids)
 {
         /* Well-formed but meaningless requests get an error reply, not a hang-up. */
         struct hp_ref ref = {.id = 123456};
-        char buf[HP_MSG_MAX + 1];
         struct hp_msg m;
-        int fd = raw_connect(), got, n;
+        int fd = raw_connect();
 
         hello(fd);
         send_msg(fd, HP_MSG_RELEASE, 2, &ref, sizeof(ref));
-        n = hp_proto_recv(fd, buf, sizeof(buf), &got, 0, 0);
-        ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
+        ck_assert_int_eq(wire_recv(fd, &m, NULL), 0);
         ck_assert_int_eq(m.hdr.seq, 2);
         ck_assert_int_eq(m.u.status.status, EINVAL);
         send_msg(fd, HP_MSG_CLAIM, 3, &(struct hp_token){.token = 0x1234}, sizeof(struct hp_token));
-        n = hp_proto_recv(fd, buf, sizeof(buf), &got, 0, 0);
-        ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
+        ck_assert_int_eq(wire_recv(fd, &m, NULL), 0);
         ck_assert_int_eq(m.u.status.status, ENOENT);
         close(fd);
         expect_healthy();
@@ -319,21 +302,14 @@ START_TEST(client_that_never_reads)
 }
 END_TEST
 
-/* A raw ALLOC; returns the descriptor that came with the reply. */
+/* A raw ALLOC of one page; returns the descriptor that came with the reply. */
 static int raw_alloc(int fd, int key, uint32_t flag, uint32_t prot)
 {
-        struct hp_alloc a = {.key = key, .flag = flag, .len = MB2, .prot = prot};
-        char buf[HP_MSG_MAX + 1];
         struct hp_msg m;
-        int got, n;
+        int seg = wire_alloc(fd, key, flag, prot, MB2, &m);
 
-        send_msg(fd, HP_MSG_ALLOC, 7, &a, sizeof(a));
-        n = hp_proto_recv(fd, buf, sizeof(buf), &got, 1, 0);
-        ck_assert_int_gt(n, 0);
-        ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, &m), 0);
-        ck_assert_int_eq(m.u.alloc_reply.st.status, 0);
-        ck_assert_int_ge(got, 0);
-        return got;
+        ck_assert_msg(seg >= 0, "ALLOC: %s", strerror(-seg));
+        return seg;
 }
 
 /* What a client receives cannot be used to hurt the other users. */
