@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hugepages.h>
+
 #include "harness.h"
 
 struct daemon hp_daemon;
@@ -355,25 +357,31 @@ struct identity {
         size_t ngroups;
 };
 
-const char *helper_path_for_others(void)
+const char *copy_for_others(const char *bin)
 {
         static char path[256];
+        const char *name = strrchr(bin, '/') ? strrchr(bin, '/') + 1 : bin;
         char buf[65536];
         int in, out;
         ssize_t n;
 
-        ck_assert_msg(hp_daemon.dir[0], "no daemon directory to copy the helper into");
-        snprintf(path, sizeof(path), "%s/hp-helper", hp_daemon.dir);
+        ck_assert_msg(hp_daemon.dir[0], "no daemon directory to copy %s into", name);
+        snprintf(path, sizeof(path), "%s/%s", hp_daemon.dir, name);
         if (access(path, X_OK) == 0)
                 return path;
-        in = open(HELPER_BIN, O_RDONLY | O_CLOEXEC);
+        in = open(bin, O_RDONLY | O_CLOEXEC);
         out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-        ck_assert_msg(in >= 0 && out >= 0, "copy helper to %s: %s", path, strerror(errno));
+        ck_assert_msg(in >= 0 && out >= 0, "copy %s to %s: %s", bin, path, strerror(errno));
         while ((n = read(in, buf, sizeof(buf))) > 0)
                 ck_assert_int_eq(write(out, buf, (size_t)n), n);
         close(in);
         close(out);
         return path;
+}
+
+const char *helper_path_for_others(void)
+{
+        return copy_for_others(HELPER_BIN);
 }
 
 /* fork + exec the helper, as id unless NULL; its stdout to *rfd unless NULL. */
@@ -478,4 +486,51 @@ int hp_run(Suite *s)
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? 1 : 0;
+}
+
+const char *try_alloc(int key, size_t len, int prot, int flag)
+{
+        static char out[64];
+        char a[4][32];
+
+        snprintf(a[0], sizeof(a[0]), "%d", key);
+        snprintf(a[1], sizeof(a[1]), "%zu", len);
+        snprintf(a[2], sizeof(a[2]), "%d", prot);
+        snprintf(a[3], sizeof(a[3]), "%d", flag);
+        ck_assert_int_eq(helper_run(out, sizeof(out),
+                                    (const char *const[]){"try", a[0], a[1], a[2], a[3], NULL}),
+                         0);
+        return out;
+}
+
+const char *try_key(int key)
+{
+        return try_alloc(key, MB2, PROT_READ, 0);
+}
+
+static int key_gone(void *arg)
+{
+        return strcmp(try_key(*(int *)arg), "ENOENT") == 0;
+}
+
+int wait_key_gone(int key, int ms)
+{
+        return wait_until(key_gone, &key, ms);
+}
+
+void *must_alloc(int key, size_t len, int prot, int flag)
+{
+        void *p = alloc_hugepages(key, NULL, len, prot, flag);
+
+        ck_assert_msg(p != HUGEPAGES_FAILED, "alloc_hugepages(%d, %zu, %d, %#o): %s", key, len,
+                      prot, flag, strerror(errno));
+        return p;
+}
+
+void expect_fail(void *p, int err)
+{
+        int e = errno;
+
+        ck_assert_msg(p == HUGEPAGES_FAILED, "expected failure with %s", strerrorname_np(err));
+        ck_assert_msg(e == err, "errno %s, expected %s", strerrorname_np(e), strerrorname_np(err));
 }

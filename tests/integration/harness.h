@@ -76,6 +76,23 @@ int wait_used(size_t page_size, uint64_t want, int ms);
  * just after the memory is freed). */
 int wait_total(size_t page_size, uint64_t want, int ms);
 
+/* Another process (the helper) calls alloc_hugepages(key, NULL, len, prot,
+ * flag) and frees: "OK" or the errno's name (a static buffer). */
+const char *try_alloc(int key, size_t len, int prot, int flag);
+/* The same for attaching one 2 MiB page of key read-only, without IPC_CREAT. */
+const char *try_key(int key);
+/* Wait (up to ms) until another process gets ENOENT for key. 1 if it did. */
+int wait_key_gone(int key, int ms);
+
+/* alloc_hugepages(key, NULL, len, prot, flag), which must succeed. */
+void *must_alloc(int key, size_t len, int prot, int flag);
+/* p is HUGEPAGES_FAILED and errno is err. */
+void expect_fail(void *p, int err);
+
+/* A copy of a (static, or libc-only) program in the daemon's directory
+ * (0755), which any user may run wherever the build tree is. Returns its path
+ * (a static buffer). */
+const char *copy_for_others(const char *bin);
 /* A copy of the helper in the daemon's directory (0755), which any user may
  * run wherever the build tree is. */
 const char *helper_path_for_others(void);

@@ -19,38 +19,6 @@
 
 #define RW (PROT_READ | PROT_WRITE)
 
-static void *must_alloc(int key, size_t len, int prot, int flag)
-{
-        void *p = alloc_hugepages(key, NULL, len, prot, flag);
-
-        ck_assert_msg(p != HUGEPAGES_FAILED, "alloc_hugepages(%d, %zu, %d, %#o): %s", key, len,
-                      prot, flag, strerror(errno));
-        return p;
-}
-
-static void expect_fail(void *p, int err)
-{
-        int e = errno;
-
-        ck_assert_msg(p == HUGEPAGES_FAILED, "expected failure with %s", strerrorname_np(err));
-        ck_assert_msg(e == err, "errno %s, expected %s", strerrorname_np(e), strerrorname_np(err));
-}
-
-static const char *try_key(int key, size_t len, int prot, int flag)
-{
-        static char out[64];
-        char a[4][32];
-
-        snprintf(a[0], 32, "%d", key);
-        snprintf(a[1], 32, "%zu", len);
-        snprintf(a[2], 32, "%d", prot);
-        snprintf(a[3], 32, "%d", flag);
-        ck_assert_int_eq(helper_run(out, sizeof(out),
-                                    (const char *const[]){"try", a[0], a[1], a[2], a[3], NULL}),
-                         0);
-        return out;
-}
-
 /* success: for key > 0, the same memory as every other user of the key */
 START_TEST(keyed_mappings_share_memory)
 {
@@ -129,11 +97,11 @@ START_TEST(keyed_is_inherited_and_child_counts)
         ck_assert_int_eq(a[100], 'c');
         ck_assert_int_eq(free_hugepages(a), 0);
         /* The child still counts: the key is there for a newcomer. */
-        ck_assert_str_eq(try_key(1002, MB2, PROT_READ, 0), "OK");
+        ck_assert_str_eq(try_alloc(1002, MB2, PROT_READ, 0), "OK");
         ck_assert_int_eq(write(go[1], "g", 1), 1);
         ck_assert_int_eq(wait_exit(pid), 0);
         ck_assert(wait_used(MB2, hp_base2m, 2000));
-        ck_assert_str_eq(try_key(1002, MB2, PROT_READ, 0), "ENOENT");
+        ck_assert_str_eq(try_alloc(1002, MB2, PROT_READ, 0), "ENOENT");
 }
 END_TEST
 
@@ -198,7 +166,7 @@ START_TEST(bad_len_is_einval)
         expect_fail(alloc_hugepages(0, NULL, MB2 - 1, RW, 0), EINVAL);
         /* 1 GiB pages: 2 MiB is not a multiple. */
         expect_fail(alloc_hugepages(0, NULL, MB2, RW, SHM_HUGE_1GB), EINVAL);
-        ck_assert_str_eq(try_key(1007, MB2, RW, 0), "ENOENT");
+        ck_assert_str_eq(try_alloc(1007, MB2, RW, 0), "ENOENT");
         ck_assert_int_eq(used2m(), 0);
 }
 END_TEST
@@ -308,7 +276,7 @@ START_TEST(enomem_when_too_big)
         expect_fail(alloc_hugepages(1014, NULL, len, RW, IPC_CREAT | 0600), ENOMEM);
         expect_fail(alloc_hugepages(0, NULL, len, RW, 0), ENOMEM);
         expect_fail(alloc_hugepages(0, NULL, SIZE_MAX & ~(MB2 - 1), RW, 0), ENOMEM);
-        ck_assert_str_eq(try_key(1014, MB2, RW, 0), "ENOENT");
+        ck_assert_str_eq(try_alloc(1014, MB2, RW, 0), "ENOENT");
         ck_assert_int_eq(used2m(), 0);
 }
 END_TEST
@@ -352,10 +320,10 @@ START_TEST(freed_when_last_user_frees)
         ck_assert_int_eq(used2m(), 4);
         ck_assert_int_eq(free_hugepages(a), 0);
         ck_assert_int_eq(used2m(), 4);
-        ck_assert_str_eq(try_key(1016, MB2, PROT_READ, 0), "OK");
+        ck_assert_str_eq(try_alloc(1016, MB2, PROT_READ, 0), "OK");
         ck_assert_int_eq(free_hugepages(b), 0);
         ck_assert(wait_used(MB2, hp_base2m, 2000));
-        ck_assert_str_eq(try_key(1016, MB2, PROT_READ, 0), "ENOENT");
+        ck_assert_str_eq(try_alloc(1016, MB2, PROT_READ, 0), "ENOENT");
 }
 END_TEST
 

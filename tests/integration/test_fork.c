@@ -25,43 +25,6 @@
 
 extern char **environ;
 
-static const char *try_key(int key)
-{
-        static char out[64];
-        char k[16];
-
-        snprintf(k, sizeof(k), "%d", key);
-        ck_assert_int_eq(helper_run(out, sizeof(out),
-                                    (const char *const[]){"try", k, "2097152", "1", "0", NULL}),
-                         0);
-        return out;
-}
-
-struct key_arg {
-        int key;
-};
-
-static int key_gone(void *arg)
-{
-        return strcmp(try_key(((struct key_arg *)arg)->key), "ENOENT") == 0;
-}
-
-/* The key answers ENOENT within ms. */
-static int wait_key_gone(int key, int ms)
-{
-        struct key_arg a = {key};
-
-        return wait_until(key_gone, &a, ms);
-}
-
-static char *must_alloc(int key, size_t len, int flag)
-{
-        char *p = alloc_hugepages(key, NULL, len, RW, flag);
-
-        ck_assert_msg(p != HUGEPAGES_FAILED, "alloc_hugepages(%d): %s", key, strerror(errno));
-        return p;
-}
-
 /* The parent frees and exits the moment fork() returns: the child, which
  * still maps the key, must already count. Many times, to give a window a
  * chance to show. */
@@ -89,8 +52,8 @@ END_TEST
 
 START_TEST(child_free_then_exit_releases)
 {
-        char *k = must_alloc(8002, MB2, IPC_CREAT | 0600);
-        char *p = must_alloc(0, MB2, 0);
+        char *k = must_alloc(8002, MB2, RW, IPC_CREAT | 0600);
+        char *p = must_alloc(0, MB2, RW, 0);
         int go[2];
         pid_t pid;
         char c;
@@ -123,7 +86,7 @@ END_TEST
 
 START_TEST(child_that_execs_holds_nothing)
 {
-        char *k = must_alloc(8003, MB2, IPC_CREAT | 0600);
+        char *k = must_alloc(8003, MB2, RW, IPC_CREAT | 0600);
         pid_t pid = fork();
 
         if (pid == 0) {
@@ -144,7 +107,7 @@ END_TEST
 START_TEST(child_killed_right_away_leaks_nothing)
 {
         int fds = fd_count_settled(hp_daemon.pid);
-        char *k = must_alloc(8004, MB2, IPC_CREAT | 0600);
+        char *k = must_alloc(8004, MB2, RW, IPC_CREAT | 0600);
 
         for (int i = 0; i < 20; i++) {
                 pid_t pid = fork();
@@ -164,8 +127,8 @@ END_TEST
 START_TEST(vfork_spawn_and_system)
 {
         int fds = fd_count_settled(hp_daemon.pid), mine;
-        char *k = must_alloc(8005, MB2, IPC_CREAT | 0600);
-        char *p = must_alloc(0, MB2, 0);
+        char *k = must_alloc(8005, MB2, RW, IPC_CREAT | 0600);
+        char *p = must_alloc(0, MB2, RW, 0);
         char *argv[] = {"true", NULL};
         pid_t pid;
         int status;
@@ -228,7 +191,7 @@ static void *churn(void *arg)
 START_TEST(fork_in_a_threaded_program)
 {
         int fds = fd_count_settled(hp_daemon.pid);
-        char *held = must_alloc(8200, MB2, IPC_CREAT | 0600);
+        char *held = must_alloc(8200, MB2, RW, IPC_CREAT | 0600);
         pthread_t t[4];
 
         for (intptr_t i = 0; i < 4; i++)

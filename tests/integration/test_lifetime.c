@@ -16,16 +16,6 @@
 
 #define RW (PROT_READ | PROT_WRITE)
 
-static const char *try_key(const char *key)
-{
-        static char out[64];
-
-        ck_assert_int_eq(helper_run(out, sizeof(out),
-                                    (const char *const[]){"try", key, "2097152", "1", "0", NULL}),
-                         0);
-        return out;
-}
-
 /* Two programs (fork + exec), each seeing the other's writes. */
 START_TEST(two_programs_share_a_key)
 {
@@ -35,7 +25,7 @@ START_TEST(two_programs_share_a_key)
         ck_assert_int_eq(wait_exit(b), 0);
         ck_assert_int_eq(wait_exit(a), 0);
         ck_assert(wait_used(MB2, hp_base2m, 1000));
-        ck_assert_str_eq(try_key("2001"), "ENOENT");
+        ck_assert_str_eq(try_key(2001), "ENOENT");
 }
 END_TEST
 
@@ -77,12 +67,12 @@ START_TEST(returned_after_sigkill)
         kill(a, SIGKILL);
         ck_assert_int_eq(wait_exit(a), 128 + SIGKILL);
         /* b still holds it. */
-        ck_assert_str_eq(try_key("2003"), "OK");
+        ck_assert_str_eq(try_key(2003), "OK");
         ck_assert_uint_eq(used2m(), 4);
         kill(b, SIGKILL);
         ck_assert_int_eq(wait_exit(b), 128 + SIGKILL);
         ck_assert(wait_used(MB2, hp_base2m, 1000));
-        ck_assert_str_eq(try_key("2003"), "ENOENT");
+        ck_assert_str_eq(try_key(2003), "ENOENT");
         ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, fds, 2000), fds);
 }
 END_TEST
@@ -98,7 +88,7 @@ START_TEST(returned_after_exec)
         ck_assert_str_eq(out, "ready");
         /* The program now runs sleep: it holds nothing any more. */
         ck_assert(wait_used(MB2, hp_base2m, 1000));
-        ck_assert_str_eq(try_key("2004"), "ENOENT");
+        ck_assert_str_eq(try_key(2004), "ENOENT");
         ck_assert_int_eq(kill(a, 0), 0);
         kill(a, SIGKILL);
         wait_exit(a);

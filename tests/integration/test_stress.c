@@ -128,21 +128,6 @@ static pid_t start_worker(unsigned long seed)
         return pid;
 }
 
-static int keys_gone(void *arg)
-{
-        (void)arg;
-        for (int k = KEY0; k < KEY0 + KEYS; k++) {
-                char out[64], key[16];
-
-                snprintf(key, sizeof(key), "%d", k);
-                helper_run(out, sizeof(out),
-                           (const char *const[]){"try", key, "2097152", "1", "0", NULL});
-                if (strcmp(out, "ENOENT"))
-                        return 0;
-        }
-        return 1;
-}
-
 START_TEST(mixed_processes_for_a_while)
 {
         const char *env = getenv("HP_STRESS_SECONDS");
@@ -206,7 +191,8 @@ START_TEST(mixed_processes_for_a_while)
         }
         ck_assert_uint_eq(leaked_pages, 0);
         ck_assert_int_eq(leaked_fds, 0);
-        ck_assert(wait_until(keys_gone, NULL, 3000));
+        for (int k = KEY0; k < KEY0 + KEYS; k++)
+                ck_assert(wait_key_gone(k, 3000));
         ck_assert_int_eq(atomic_load(&fig->errors), 0);
         ck_assert_int_gt(atomic_load(&fig->ops), 1000);
         ck_assert_int_gt(atomic_load(&fig->forks), 10);
