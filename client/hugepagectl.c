@@ -78,23 +78,12 @@ static void jstr(const char *s)
         putchar('"');
 }
 
-static const char *user_name(uint32_t uid, char *buf, size_t len)
+/* A user's or group's name, or its number when it has none. */
+static const char *name_or_id(const char *name, uint32_t id, char *buf, size_t len)
 {
-        struct passwd *pw = getpwuid(uid);
-
-        if (pw)
-                return pw->pw_name;
-        snprintf(buf, len, "%" PRIu32, uid);
-        return buf;
-}
-
-static const char *group_name(uint32_t gid, char *buf, size_t len)
-{
-        struct group *gr = getgrgid(gid);
-
-        if (gr)
-                return gr->gr_name;
-        snprintf(buf, len, "%" PRIu32, gid);
+        if (name)
+                return name;
+        snprintf(buf, len, "%" PRIu32, id);
         return buf;
 }
 
@@ -124,8 +113,10 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 static void print_segment(const struct hp_list_reply *r, int first)
 {
         char ub[16], gb[16], sz[32], ps[32], ct[32];
-        const char *owner = user_name(r->uid, ub, sizeof(ub));
-        const char *group = group_name(r->gid, gb, sizeof(gb));
+        struct passwd *pw = getpwuid(r->uid);
+        const char *owner = name_or_id(pw ? pw->pw_name : NULL, r->uid, ub, sizeof(ub));
+        struct group *gr = getgrgid(r->gid);
+        const char *group = name_or_id(gr ? gr->gr_name : NULL, r->gid, gb, sizeof(gb));
         uint32_t shown = r->npids < HP_LIST_PIDS ? r->npids : HP_LIST_PIDS;
         int removed = (r->mode & HP_LIST_REMOVED) != 0;
 

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hp_proto.h"
+
 #define REQ 40 /* header + ALLOC body */
 #define REP 56 /* header + ALLOC reply */
 
@@ -73,28 +75,10 @@ static int read_full(int fd, char *buf, size_t n, int *passed)
         return 0;
 }
 
+/* The project's own send path: one message, a descriptor unless fd < 0. */
 static void send_with_fd(int sock, const char *buf, size_t n, int fd)
 {
-        union {
-                char b[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr a;
-        } ctl;
-        struct iovec iov = {(void *)buf, n};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-        if (fd >= 0) {
-                struct cmsghdr *c;
-
-                memset(&ctl, 0, sizeof(ctl));
-                mh.msg_control = ctl.b;
-                mh.msg_controllen = sizeof(ctl.b);
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)n)
+        if (hp_proto_send(sock, buf, n, fd, 0) < 0)
                 exit(3);
 }
 

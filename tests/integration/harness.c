@@ -334,6 +334,14 @@ void hp_setup(void)
         daemon_start(&hp_daemon, NULL);
 }
 
+int hp_daemon_fds;
+
+void hp_setup_counted(void)
+{
+        hp_setup();
+        hp_daemon_fds = fd_count_settled(hp_daemon.pid);
+}
+
 void hp_teardown(void)
 {
         daemon_stop(&hp_daemon);

@@ -42,6 +42,10 @@ uint64_t used2m(void);
 /* Check fixtures: a default daemon per test. */
 void hp_setup(void);
 void hp_teardown(void);
+/* hp_setup, then the daemon's settled descriptor count into hp_daemon_fds,
+ * for tests that check nothing leaked. */
+extern int hp_daemon_fds;
+void hp_setup_counted(void);
 
 /* Descriptors open in a process (/proc/PID/fd). */
 int fd_count(pid_t pid);
