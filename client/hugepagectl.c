@@ -182,7 +182,7 @@ static int cmd_list(void)
 
 static int cmd_status(void)
 {
-        struct hp_fork req = {0};
+        struct hp_status_req req = {0};
         struct hp_msg reply;
         const struct hp_status_reply *s = &reply.u.status_reply;
         char b[32];

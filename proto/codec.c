@@ -22,6 +22,7 @@ _Static_assert(sizeof(struct hp_fork_reply) == 16, "fork reply layout");
 _Static_assert(sizeof(struct hp_fork_done) == 16, "fork done layout");
 _Static_assert(sizeof(struct hp_token) == 8, "token layout");
 _Static_assert(sizeof(struct hp_register) == 24, "register layout");
+_Static_assert(sizeof(struct hp_status_req) == 8, "status request layout");
 _Static_assert(sizeof(struct hp_list_reply) == 104, "list reply layout");
 _Static_assert(sizeof(struct hp_status_reply) == 216, "status reply layout");
 _Static_assert(sizeof(struct hp_remove) == 16, "remove layout");
@@ -49,7 +50,7 @@ static const struct {
     [HP_MSG_REGISTER_REPLY] = {"REGISTER_REPLY", sizeof(struct hp_status), 0},
     [HP_MSG_LIST] = {"LIST", sizeof(struct hp_list), 1},
     [HP_MSG_LIST_REPLY] = {"LIST_REPLY", sizeof(struct hp_list_reply), 0},
-    [HP_MSG_STATUS] = {"STATUS", sizeof(struct hp_fork), 1},
+    [HP_MSG_STATUS] = {"STATUS", sizeof(struct hp_status_req), 1},
     [HP_MSG_STATUS_REPLY] = {"STATUS_REPLY", sizeof(struct hp_status_reply), 0},
     [HP_MSG_REMOVE] = {"REMOVE", sizeof(struct hp_remove), 1},
     [HP_MSG_REMOVE_REPLY] = {"REMOVE_REPLY", sizeof(struct hp_status), 0},
@@ -131,7 +132,7 @@ static int body_ok(const struct hp_msg *m)
         case HP_MSG_LIST_REPLY:
                 return status_ok(&m->u.list_reply.st) && m->u.list_reply.reserved == 0;
         case HP_MSG_STATUS:
-                return m->u.fork.flags == 0 && m->u.fork.reserved == 0;
+                return m->u.status_req.flags == 0 && m->u.status_req.reserved == 0;
         case HP_MSG_STATUS_REPLY:
                 return status_ok(&m->u.status_reply.st) &&
                        m->u.status_reply.nsizes <= HP_STATUS_SIZES &&

@@ -20,6 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The protocol version. Bump it whenever a peer of the old version could
+ * misread a message of the new one: a field's meaning, size or order
+ * changes, a struct grows or shrinks, a number below is reused, or a
+ * request's reply changes type. Adding a new message type at the end, or a
+ * flag bit that old daemons already reject as unknown, needs no bump: an old
+ * peer refuses it cleanly. Numbers are explicit and never reused; a retired
+ * type leaves a hole. The version is checked in every header, and HELLO, the
+ * first exchange, is where a client learns the daemon's.
+ */
 #define HP_PROTO_VERSION 1
 
 /* Largest message of any type; receive buffers are this size plus one byte so
@@ -27,27 +37,27 @@
 #define HP_MSG_MAX 256
 
 enum hp_msg_type {
-        HP_MSG_HELLO = 1,       /* req: struct hp_hello */
-        HP_MSG_HELLO_REPLY,     /* reply: struct hp_hello_reply */
-        HP_MSG_ALLOC,           /* req: struct hp_alloc */
-        HP_MSG_ALLOC_REPLY,     /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
-        HP_MSG_RELEASE,         /* req: struct hp_ref */
-        HP_MSG_RELEASE_REPLY,   /* reply: struct hp_status */
-        HP_MSG_FORK,            /* req: struct hp_fork; the parent is about to fork() */
-        HP_MSG_FORK_REPLY,      /* reply: struct hp_fork_reply */
-        HP_MSG_FORK_DONE,       /* req: struct hp_fork_done; the child's pid, or -1 */
-        HP_MSG_FORK_DONE_REPLY, /* reply: struct hp_status */
-        HP_MSG_CLAIM,           /* req: struct hp_token; the child takes the parent's hold */
-        HP_MSG_CLAIM_REPLY,     /* reply: struct hp_status */
-        HP_MSG_REGISTER,        /* req: struct hp_register; after a reconnect */
-        HP_MSG_REGISTER_REPLY,  /* reply: struct hp_status */
-        HP_MSG_LIST,            /* req: struct hp_list; hugepagectl list, one segment a reply */
-        HP_MSG_LIST_REPLY,      /* reply: struct hp_list_reply; ENOENT after the last */
-        HP_MSG_STATUS,          /* req: struct hp_fork (flags 0); hugepagectl status */
-        HP_MSG_STATUS_REPLY,    /* reply: struct hp_status_reply */
-        HP_MSG_REMOVE,          /* req: struct hp_remove; hugepagectl remove */
-        HP_MSG_REMOVE_REPLY,    /* reply: struct hp_status */
-        HP_MSG_TYPE_END,
+        HP_MSG_HELLO = 1,         /* req: struct hp_hello */
+        HP_MSG_HELLO_REPLY = 2,   /* reply: struct hp_hello_reply */
+        HP_MSG_ALLOC = 3,         /* req: struct hp_alloc */
+        HP_MSG_ALLOC_REPLY = 4,   /* reply: struct hp_alloc_reply; one descriptor iff status == 0 */
+        HP_MSG_RELEASE = 5,       /* req: struct hp_ref */
+        HP_MSG_RELEASE_REPLY = 6, /* reply: struct hp_status */
+        HP_MSG_FORK = 7,          /* req: struct hp_fork; the parent is about to fork() */
+        HP_MSG_FORK_REPLY = 8,    /* reply: struct hp_fork_reply */
+        HP_MSG_FORK_DONE = 9,     /* req: struct hp_fork_done; the child's pid, or -1 */
+        HP_MSG_FORK_DONE_REPLY = 10, /* reply: struct hp_status */
+        HP_MSG_CLAIM = 11,           /* req: struct hp_token; the child takes the parent's hold */
+        HP_MSG_CLAIM_REPLY = 12,     /* reply: struct hp_status */
+        HP_MSG_REGISTER = 13,        /* req: struct hp_register; after a reconnect */
+        HP_MSG_REGISTER_REPLY = 14,  /* reply: struct hp_status */
+        HP_MSG_LIST = 15,         /* req: struct hp_list; hugepagectl list, one segment a reply */
+        HP_MSG_LIST_REPLY = 16,   /* reply: struct hp_list_reply; ENOENT after the last */
+        HP_MSG_STATUS = 17,       /* req: struct hp_status_req; hugepagectl status */
+        HP_MSG_STATUS_REPLY = 18, /* reply: struct hp_status_reply */
+        HP_MSG_REMOVE = 19,       /* req: struct hp_remove; hugepagectl remove */
+        HP_MSG_REMOVE_REPLY = 20, /* reply: struct hp_status */
+        HP_MSG_TYPE_END = 21,     /* one past the last; not a message */
 };
 
 struct hp_hdr {
@@ -158,6 +168,12 @@ struct hp_register {
         uint64_t ino;
 };
 
+/* hugepagectl status. */
+struct hp_status_req {
+        uint32_t flags; /* none defined: 0 */
+        uint32_t reserved;
+};
+
 /* hugepagectl: the segments the caller may read, in id order after after_id. */
 struct hp_list {
         uint64_t after_id;
@@ -218,6 +234,7 @@ struct hp_msg {
                 struct hp_register reg;
                 struct hp_list list;
                 struct hp_list_reply list_reply;
+                struct hp_status_req status_req;
                 struct hp_status_reply status_reply;
                 struct hp_remove remove;
                 struct hp_status status;
