@@ -2,9 +2,8 @@
  * admin.c - hugepagectl's requests; see admin.h.
  *
  * Removing is ipcrm's: the key stops finding the segment at once, and the
- * memory goes when its last user lets go. The segment is renamed to key 0 in
- * systemd's store or the hugetlbfs directory, so a restarted daemon does not
- * give the key back to it.
+ * memory goes when its last user lets go. The segment is persisted under
+ * key 0 from then on, so a restarted daemon does not give the key back to it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,11 +13,10 @@
 #include <time.h>
 
 #include "admin.h"
-#include "client.h"
 #include "hpd.h"
 #include "log.h"
 #include "policy.h"
-#include "store.h"
+#include "segref.h"
 
 #ifndef HUGEPAGED_VERSION
 #define HUGEPAGED_VERSION "0"
@@ -30,12 +28,12 @@ static int may_see(const struct client *c, const struct segment *s)
                policy_check(&c->cred, s, HP_PROT_READ) == 0;
 }
 
-static void add_pids(struct hpd *hpd, struct hp_list_reply *r)
+static void add_pids(struct clients *cs, struct hp_list_reply *r)
 {
-        for (struct list *l = hpd->clients.next; l != &hpd->clients; l = l->next) {
+        for (struct list *l = cs->all.next; l != &cs->all; l = l->next) {
                 struct client *c = container_of(l, struct client, link);
 
-                if (!htab_find(&c->refs, r->id))
+                if (!segref_count(&c->refs, r->id))
                         continue;
                 if (r->npids < HP_LIST_PIDS)
                         r->pids[r->npids] = c->cred.pid;
@@ -57,29 +55,28 @@ static void find_next(struct segment *s, void *arg)
                 n->best = s;
 }
 
-void admin_list(struct client *c)
+int admin_list(struct client *c, const struct hp_msg *m, struct reply *r)
 {
-        struct next n = {c, c->req.u.list.after_id, NULL};
-        struct hp_list_reply r = {0};
+        struct next n = {c, m->u.list.after_id, NULL};
+        struct hp_list_reply *l = &r->u.list;
 
         /* O(segments) a reply: an operator's tool, not a hot path. */
         segment_foreach(&c->hpd->segs, find_next, &n);
-        if (!n.best) {
-                r.st.status = ENOENT;
-                client_reply(c, HP_MSG_LIST_REPLY, &r, sizeof(r), -1);
-                return;
-        }
-        r.id = n.best->id;
-        r.key = n.best->key;
-        r.mode = n.best->mode | (n.best->removed ? HP_LIST_REMOVED : 0);
-        r.size = n.best->size;
-        r.page_size = n.best->page_size;
-        r.uid = n.best->uid;
-        r.gid = n.best->gid;
-        r.users = n.best->users;
-        r.ctime = n.best->ctime;
-        add_pids(c->hpd, &r);
-        client_reply(c, HP_MSG_LIST_REPLY, &r, sizeof(r), -1);
+        if (!n.best)
+                return -ENOENT;
+        *l = (struct hp_list_reply){
+            .id = n.best->id,
+            .key = n.best->key,
+            .mode = n.best->mode | (n.best->removed ? HP_LIST_REMOVED : 0),
+            .size = n.best->size,
+            .page_size = n.best->page_size,
+            .uid = n.best->uid,
+            .gid = n.best->gid,
+            .users = n.best->users,
+            .ctime = n.best->ctime,
+        };
+        add_pids(&c->hpd->clients, l);
+        return 0;
 }
 
 struct totals {
@@ -94,52 +91,49 @@ static void add_up(struct segment *s, void *arg)
         t->bytes += s->size;
 }
 
-void admin_status(struct client *c)
+int admin_status(struct client *c, const struct hp_msg *m, struct reply *r)
 {
         struct hpd *hpd = c->hpd;
-        struct hp_status_reply r = {0};
+        struct hp_status_reply *st = &r->u.status;
         struct totals t = {0};
 
+        (void)m;
         segment_foreach(&hpd->segs, add_up, &t);
-        r.uptime = (uint64_t)(time(NULL) - hpd->started);
-        r.segments = t.segments;
-        r.bytes = t.bytes;
-        r.clients = hpd->nclients;
-        for (size_t i = 0; i < hpd->pool.nsizes && r.nsizes < HP_STATUS_SIZES; i++) {
+        st->uptime = (uint64_t)(time(NULL) - hpd->started);
+        st->segments = t.segments;
+        st->bytes = t.bytes;
+        st->clients = hpd->clients.count;
+        for (size_t i = 0; i < hpd->pool.nsizes && st->nsizes < HP_STATUS_SIZES; i++) {
                 struct pool_size *ps = &hpd->pool.sizes[i];
                 uint64_t total = 0, free = 0, resv = 0;
 
                 pool_read(ps, &total, &free, &resv);
-                r.sizes[r.nsizes].page_size = ps->page_size;
-                r.sizes[r.nsizes].total = total;
-                r.sizes[r.nsizes].free = free;
-                r.sizes[r.nsizes].reserved = resv;
+                st->sizes[st->nsizes].page_size = ps->page_size;
+                st->sizes[st->nsizes].total = total;
+                st->sizes[st->nsizes].free = free;
+                st->sizes[st->nsizes].reserved = resv;
                 /* The worker's count; a moment stale at worst. */
-                r.sizes[r.nsizes].added = __atomic_load_n(&ps->added, __ATOMIC_RELAXED);
-                r.nsizes++;
+                st->sizes[st->nsizes].added = pool_added(ps);
+                st->nsizes++;
         }
-        snprintf(r.version, sizeof(r.version), "%s", HUGEPAGED_VERSION);
-        client_reply(c, HP_MSG_STATUS_REPLY, &r, sizeof(r), -1);
+        snprintf(st->version, sizeof(st->version), "%s", HUGEPAGED_VERSION);
+        return 0;
 }
 
-void admin_remove(struct client *c)
+int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r)
 {
-        const struct hp_remove *rm = &c->req.u.remove;
+        const struct hp_remove *rm = &m->u.remove;
         struct segment *s =
             rm->key ? segment_by_key(&c->hpd->segs, rm->key) : segment_by_id(&c->hpd->segs, rm->id);
-        struct hp_status st = {0};
 
+        (void)r;
         if (!s || !s->ready || s->removed || !may_see(c, s))
-                st.status = ENOENT;
-        else if (c->cred.uid != 0 && c->cred.uid != s->uid)
-                st.status = EPERM;
-        if (!st.status) {
-                log_info("client pid=%d uid=%u: removed key=%" PRId32 " id=%" PRIu64 " (%" PRIu64
-                         " users left)",
-                         c->cred.pid, c->cred.uid, s->key, s->id, s->users);
-                store_remove(s);
-                segment_forget_key(&c->hpd->segs, s);
-                store_add(s);
-        }
-        client_reply(c, HP_MSG_REMOVE_REPLY, &st, sizeof(st), -1);
+                return -ENOENT;
+        if (c->cred.uid != 0 && c->cred.uid != s->uid)
+                return -EPERM;
+        log_info("client pid=%d uid=%u: removed key=%" PRId32 " id=%" PRIu64 " (%" PRIu64
+                 " users left)",
+                 c->cred.pid, c->cred.uid, s->key, s->id, s->users);
+        segref_remove_key(c->hpd, s);
+        return 0;
 }

@@ -2,16 +2,16 @@
  * admin.h - what hugepagectl asks: the segments, the daemon's state, removal.
  *
  * Owns: deciding what a peer may see (the segments it may read; root sees
- * all) and remove (owner or root), and filling the replies. Each request
- * replies.
+ * all) and remove (owner or root), and filling the replies. Removal itself
+ * is segref.c's. Handlers as client.h describes (handler_fn).
  */
 #ifndef HPD_ADMIN_H
 #define HPD_ADMIN_H
 
-struct client;
+#include "client.h"
 
-void admin_list(struct client *c);
-void admin_status(struct client *c);
-void admin_remove(struct client *c);
+int admin_list(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_status(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r);
 
 #endif

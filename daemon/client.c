@@ -15,16 +15,14 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "hpd.h"
 #include "log.h"
-#include "request.h"
 
 /* Requests handled per readiness callback before others get a turn. */
 #define CLIENT_BATCH 16
 
 static void client_free(struct client *c)
 {
-        request_client_gone(c);
+        c->owner->ops->gone(c);
         if (c->ev_read)
                 event_free(c->ev_read);
         if (c->ev_write)
@@ -33,7 +31,7 @@ static void client_free(struct client *c)
                 close(c->out_fd);
         close(c->fd);
         list_unlink(&c->link);
-        c->hpd->nclients--;
+        c->owner->count--;
         log_debug("client pid=%d uid=%u: disconnected", c->cred.pid, c->cred.uid);
         policy_creds_free(&c->cred);
         free(c);
@@ -42,7 +40,7 @@ static void client_free(struct client *c)
 static void violation(struct client *c, const char *what, int err)
 {
         log_warn("client pid=%d uid=%u: %s (%s), disconnecting", c->cred.pid, c->cred.uid, what,
-                 strerrorname_np(-err) ? strerrorname_np(-err) : "?");
+                 errname(err));
         client_free(c);
 }
 
@@ -71,15 +69,21 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
                         violation(c, "malformed message", r);
                         return;
                 }
-                if ((c->req.hdr.type == HP_MSG_HELLO) == c->greeted) {
-                        violation(c, c->greeted ? "second HELLO" : "no HELLO first", -EPROTO);
+                c->busy = 1;
+                r = c->owner->ops->request(c);
+                if (r < 0) {
+                        violation(c, "protocol violation", r);
                         return;
                 }
-                c->busy = 1;
-                request_dispatch(c);
         }
         if (c->busy)
                 event_del(c->ev_read);
+}
+
+static void resume(struct client *c)
+{
+        c->busy = 0;
+        event_add(c->ev_read, NULL);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
@@ -96,23 +100,29 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         c->out_fd = -1;
         c->out_len = 0;
         event_del(c->ev_write);
-        c->busy = 0;
         /* On a send error the peer is gone; reading notices and frees. */
-        event_add(c->ev_read, NULL);
+        resume(c);
 }
 
-void client_reply(struct client *c, uint16_t type, const void *body, size_t len, int fd)
+void client_finish(struct client *c, int result, const struct reply *r)
 {
+        size_t len = hp_proto_body_size(c->reply_type);
+        struct reply err = {.fd = -1};
         char buf[HP_MSG_MAX];
-        int n, r;
+        int n, sent, fd;
 
-        n = hp_proto_encode(buf, sizeof(buf), type, c->req.hdr.seq, body, len);
-        if (n < 0) {
-                log_err("internal: cannot encode %s", hp_proto_type_name(type));
+        if (result < 0) {
+                err.u.st.status = -result;
+                r = &err;
+        }
+        fd = r->fd;
+        n = hp_proto_encode(buf, sizeof(buf), c->reply_type, c->req.hdr.seq, &r->u, len);
+        if (n < 0 || len > sizeof(r->u)) {
+                log_err("internal: cannot encode %s", hp_proto_type_name(c->reply_type));
                 abort();
         }
-        r = hp_proto_send(c->fd, buf, (size_t)n, fd, MSG_DONTWAIT);
-        if (r == -EAGAIN) {
+        sent = hp_proto_send(c->fd, buf, (size_t)n, fd, MSG_DONTWAIT);
+        if (sent == -EAGAIN) {
                 /* The client is not reading. Keep this one reply (and a
                  * duplicate of its descriptor, so the segment may change
                  * meanwhile) and read nothing more until it is out. */
@@ -123,33 +133,32 @@ void client_reply(struct client *c, uint16_t type, const void *body, size_t len,
                 event_add(c->ev_write, NULL);
                 return;
         }
-        if (r < 0)
+        if (sent < 0)
                 log_debug("client pid=%d uid=%u: reply lost: %s", c->cred.pid, c->cred.uid,
-                          strerrorname_np(-r));
-        c->busy = 0;
-        event_add(c->ev_read, NULL);
+                          errname(sent));
+        resume(c);
 }
 
-static void pause_accept(struct hpd *hpd)
+static void pause_accept(struct clients *cs)
 {
         struct timeval tv = {0, 100 * 1000};
 
-        event_del(hpd->accept_ev);
-        event_add(hpd->accept_pause, &tv);
+        event_del(cs->accept_ev);
+        event_add(cs->accept_pause, &tv);
 }
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
-        struct hpd *hpd = arg;
+        struct clients *cs = arg;
 
         (void)fd;
         (void)what;
-        event_add(hpd->accept_ev, NULL);
+        event_add(cs->accept_ev, NULL);
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
-        struct hpd *hpd = arg;
+        struct clients *cs = arg;
 
         (void)what;
         for (int i = 0; i < CLIENT_BATCH; i++) {
@@ -160,15 +169,15 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
                 if (fd < 0) {
                         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                             errno == ENOMEM) {
-                                log_warn("accept: %m; pausing new connections");
-                                pause_accept(hpd);
+                                log_warn("accept: %s; pausing new connections", errname(errno));
+                                pause_accept(cs);
                         }
                         return;
                 }
-                if (hpd->nclients >= hpd->max_clients) {
-                        log_warn("too many clients (%u), refusing one", hpd->nclients);
+                if (cs->count >= cs->max) {
+                        log_warn("too many clients (%u), refusing one", cs->count);
                         close(fd);
-                        pause_accept(hpd);
+                        pause_accept(cs);
                         return;
                 }
                 c = calloc(1, sizeof(*c));
@@ -176,22 +185,23 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
                         close(fd);
                         continue;
                 }
-                c->hpd = hpd;
+                c->owner = cs;
+                c->hpd = cs->hpd;
                 c->fd = fd;
                 c->out_fd = -1;
                 list_init(&c->wait_link);
                 r = policy_peer_creds(fd, &c->cred);
                 if (r < 0) {
                         /* No credentials, no service. */
-                        log_warn("connection without credentials: %s", strerrorname_np(-r));
+                        log_warn("connection without credentials: %s", errname(r));
                         close(fd);
                         free(c);
                         continue;
                 }
-                c->ev_read = event_new(hpd->base, fd, EV_READ | EV_PERSIST, on_read, c);
-                c->ev_write = event_new(hpd->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-                list_append(&hpd->clients, &c->link);
-                hpd->nclients++;
+                c->ev_read = event_new(cs->base, fd, EV_READ | EV_PERSIST, on_read, c);
+                c->ev_write = event_new(cs->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+                list_append(&cs->all, &c->link);
+                cs->count++;
                 if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
                         client_free(c);
                         continue;
@@ -200,23 +210,26 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         }
 }
 
-int client_listen(struct hpd *hpd)
+int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
+                  const struct client_ops *ops, struct hpd *hpd)
 {
-        list_init(&hpd->clients);
-        hpd->accept_ev = event_new(hpd->base, hpd->listen_fd, EV_READ | EV_PERSIST, on_accept, hpd);
-        hpd->accept_pause = evtimer_new(hpd->base, on_accept_resume, hpd);
-        if (!hpd->accept_ev || !hpd->accept_pause || event_add(hpd->accept_ev, NULL) < 0)
+        *cs = (struct clients){
+            .base = base, .hpd = hpd, .ops = ops, .listen_fd = listen_fd, .max = max};
+        list_init(&cs->all);
+        cs->accept_ev = event_new(base, listen_fd, EV_READ | EV_PERSIST, on_accept, cs);
+        cs->accept_pause = evtimer_new(base, on_accept_resume, cs);
+        if (!cs->accept_ev || !cs->accept_pause || event_add(cs->accept_ev, NULL) < 0)
                 return -ENOMEM;
         return 0;
 }
 
-void client_free_all(struct hpd *hpd)
+void client_free_all(struct clients *cs)
 {
-        while (!list_empty(&hpd->clients))
-                client_free(container_of(hpd->clients.next, struct client, link));
-        if (hpd->accept_ev)
-                event_free(hpd->accept_ev);
-        if (hpd->accept_pause)
-                event_free(hpd->accept_pause);
-        hpd->accept_ev = hpd->accept_pause = NULL;
+        while (!list_empty(&cs->all))
+                client_free(container_of(cs->all.next, struct client, link));
+        if (cs->accept_ev)
+                event_free(cs->accept_ev);
+        if (cs->accept_pause)
+                event_free(cs->accept_pause);
+        cs->accept_ev = cs->accept_pause = NULL;
 }

@@ -1,12 +1,14 @@
 /*
- * client.h - one connection.
+ * client.h - connections: the transport.
  *
- * Owns: the socket of a connected client, its credentials, reading and
- * validating its requests, and sending its replies without ever blocking.
- * A client has at most one request in progress: while a request waits (for
- * a segment being made) or its reply waits (the socket is full), nothing more
+ * Owns: the socket of each connected client, its credentials, reading and
+ * validating its datagrams, and sending replies without ever blocking. A
+ * client has at most one request in progress: while a request waits (for a
+ * segment being made) or its reply waits (the socket is full), nothing more
  * is read from it, so a client that does not read cannot make the daemon
- * buffer without bound. The references a client holds are request.c's.
+ * buffer without bound. What a request means is the layer above's: it
+ * learns of each request, and of each client going away, through struct
+ * client_ops, and answers with client_finish(). Must never include it.
  */
 #ifndef HPD_CLIENT_H
 #define HPD_CLIENT_H
@@ -14,30 +16,47 @@
 #include <stdint.h>
 
 #include "hp_proto.h"
-#include "htab.h"
 #include "list.h"
 #include "policy.h"
+#include "segment.h"
 
 struct event;
+struct event_base;
 struct hpd;
-struct segment;
+
+/* A reply body (the reply type's own struct) and the descriptor that goes
+ * with it (-1 for none; it stays the sender's). */
+struct reply {
+        union {
+                struct hp_status st;
+                struct hp_hello_reply hello;
+                struct hp_alloc_reply alloc;
+                struct hp_fork_reply fork;
+                struct hp_list_reply list;
+                struct hp_status_reply status;
+        } u;
+        int fd;
+};
 
 struct client {
-        struct hpd *hpd;
+        struct clients *owner;
+        struct hpd *hpd; /* for the layers above */
         int fd;
         struct creds cred;
         struct event *ev_read, *ev_write;
-        struct list link; /* hpd.clients */
-        int greeted;      /* HELLO done */
+        struct list link; /* clients.all */
 
-        struct htab refs; /* segment id -> struct ref (request.c) */
-        unsigned nholds;  /* fork holds this client asked for (hold.c) */
-
-        /* A request in progress. */
+        /* The request in progress (busy), and the type its reply will have. */
         int busy;
         struct hp_msg req;
-        struct segment *wait_seg;
-        struct list wait_link; /* segment.waiters, unless we are its creator */
+        uint16_t reply_type;
+
+        /* Owned by the layers above; the transport never touches them. */
+        int greeted;              /* dispatch.c: HELLO done */
+        struct refs refs;         /* segref.c: what this connection holds */
+        unsigned nholds;          /* hold.c: fork holds it asked for */
+        struct segment *wait_seg; /* request.c: the segment it waits for */
+        struct list wait_link;    /* request.c: segment.waiters */
 
         /* A reply the socket had no room for. */
         char out[HP_MSG_MAX];
@@ -45,14 +64,42 @@ struct client {
         int out_fd;
 };
 
-/* Start accepting on hpd->listen_fd. 0 or a negative errno. */
-int client_listen(struct hpd *hpd);
+struct client_ops {
+        /* c->req holds a decoded request; c->busy is set until client_finish().
+         * A negative errno is a protocol violation: the client is dropped. */
+        int (*request)(struct client *c);
+        /* c is going away: let go of what it holds. */
+        void (*gone)(struct client *c);
+};
 
-/* Send a reply (with fd unless fd < 0; the fd stays the caller's). Clears busy
- * and lets reading resume once the reply is out. */
-void client_reply(struct client *c, uint16_t type, const void *body, size_t len, int fd);
+struct clients {
+        struct event_base *base;
+        struct hpd *hpd;
+        const struct client_ops *ops;
+        int listen_fd;
+        struct list all;
+        unsigned count, max;
+        struct event *accept_ev;
+        struct event *accept_pause; /* re-enables accept after EMFILE */
+};
 
-/* Disconnect every client (shutdown). */
-void client_free_all(struct hpd *hpd);
+/* Start accepting on listen_fd, at most max clients at once. 0 or a negative
+ * errno. */
+int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
+                  const struct client_ops *ops, struct hpd *hpd);
+
+/* What a request's handler returns (dispatch.c): 0, the reply is filled in;
+ * a negative errno, the reply is that status alone; REPLY_LATER, the handler
+ * will call client_finish() itself when what it waits for is done. */
+#define REPLY_LATER 1
+typedef int (*handler_fn)(struct client *c, const struct hp_msg *req, struct reply *r);
+
+/* Answer c's request in progress with a reply of c->reply_type: result < 0
+ * sends only that status (-result); otherwise r's body and descriptor.
+ * Clears busy and lets reading resume once the reply is out. */
+void client_finish(struct client *c, int result, const struct reply *r);
+
+/* Disconnect every client, stop accepting (shutdown). */
+void client_free_all(struct clients *cs);
 
 #endif

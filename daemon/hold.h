@@ -2,29 +2,30 @@
  * hold.h - references a forking parent lends its child.
  *
  * Owns: the holds, one per fork() of a client that maps keyed segments. A
- * hold counts as a user of every keyed segment the parent held when it asked,
- * so no free by the parent can destroy a segment between fork() and the
- * moment the child is counted. The child claims the hold on its own
- * connection; if it dies first (watched through a pidfd once the parent has
- * named it), or the parent reports no child, the hold is dropped. A hold
- * whose child was never named is dropped after HOLD_UNNAMED_SECONDS, or
- * HOLD_ORPHAN_SECONDS once its parent is gone too: a living child claims
- * within milliseconds of fork(), so by then there is none.
+ * hold is a holder of references (segref.c) to every keyed segment the
+ * parent held when it asked, so no free by the parent can destroy a segment
+ * between fork() and the moment the child is counted. The child claims the
+ * hold on its own connection; if it dies first (watched through a pidfd
+ * once the parent has named it), or the parent reports no child, the hold
+ * is dropped. A hold whose child was never named is dropped after
+ * HOLD_UNNAMED_SECONDS, or HOLD_ORPHAN_SECONDS once its parent is gone too:
+ * a living child claims within milliseconds of fork(), so by then there is
+ * none. Handlers as client.h describes (handler_fn).
  */
 #ifndef HPD_HOLD_H
 #define HPD_HOLD_H
 
-struct client;
+#include "client.h"
+
 struct hpd;
 
 #define HOLD_UNNAMED_SECONDS 30
 #define HOLD_ORPHAN_SECONDS  1
 #define HOLD_MAX_PER_CLIENT  64
 
-/* Requests: FORK, FORK_DONE, CLAIM. Each replies. */
-void hold_fork(struct client *c);
-void hold_fork_done(struct client *c);
-void hold_claim(struct client *c);
+int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r);
+int hold_fork_done(struct client *c, const struct hp_msg *m, struct reply *r);
+int hold_claim(struct client *c, const struct hp_msg *m, struct reply *r);
 
 /* c disconnects: holds it asked for stay (the child may still claim them). */
 void hold_client_gone(struct client *c);

@@ -1,36 +1,41 @@
 /*
- * hpd.h - the daemon's shared state, handed to each module.
+ * hpd.h - the daemon's shared state, handed to the modules above the core.
  *
  * Owns nothing itself: each field belongs to the module named beside it.
- * Only the loop thread touches this structure.
+ * Only the loop thread touches this structure. Included only by modules
+ * that sit above everything it embeds (see docs/architecture.md): those
+ * below take their own object, never struct hpd.
  */
 #ifndef HPD_HPD_H
 #define HPD_HPD_H
 
 #include <time.h>
 
-#include "list.h"
+#include "client.h"
+#include "htab.h"
+#include "keep.h"
+#include "memory.h"
 #include "pool.h"
 #include "segment.h"
 
-struct event;
 struct event_base;
+struct notify;
+struct restore;
 struct worker;
 
 struct hpd {
         struct event_base *base;
-        struct segtab segs;         /* segment.c */
-        struct htab holds;          /* hold.c: token -> struct hold */
-        struct pool pool;           /* pool.c (the worker's while it runs) */
-        struct worker *worker;      /* worker.c */
-        struct list clients;        /* client.c */
-        unsigned nclients;          /* client.c */
-        unsigned max_clients;       /* main.c, from RLIMIT_NOFILE */
-        int listen_fd;              /* listener.c */
-        struct event *accept_ev;    /* client.c */
-        struct event *accept_pause; /* client.c: re-enables accept after EMFILE */
-        time_t started;
-        int stopping; /* main.c: shutting down; the store is left alone */
+        struct segtab segs;      /* segment.c, lives by segref.c */
+        struct backend backend;  /* memory.c */
+        struct keep keep;        /* keep.c */
+        struct pool pool;        /* pool.c (the worker's while it runs) */
+        struct worker *worker;   /* worker.c */
+        struct clients clients;  /* client.c */
+        struct htab holds;       /* hold.c: token -> struct hold */
+        struct restore *restore; /* restore.c: the grace period after a restart */
+        struct notify *notify;   /* notify.c */
+        time_t started;          /* main.c */
+        int stopping;            /* main.c: shutting down; kept state is left alone */
 };
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * log.c - stderr logging; see log.h. Safe to call from the worker thread.
+ * log.c - stderr logging; see log.h.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -14,6 +16,13 @@ void log_init(int verbose)
 {
         journal = getenv("JOURNAL_STREAM") != NULL;
         max_prio = verbose ? LOG_DEBUG : LOG_INFO;
+}
+
+const char *errname(int err)
+{
+        const char *n = strerrorname_np(err < 0 ? -err : err);
+
+        return n ? n : "unknown error";
 }
 
 void log_msg(int prio, const char *fmt, ...)

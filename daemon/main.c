@@ -17,15 +17,20 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "dispatch.h"
 #include "hold.h"
 #include "hpd.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "request.h"
-#include "store.h"
+#include "restore.h"
+#include "segref.h"
 #include "worker.h"
+
+/* How often free pages the daemon added go back to the kernel (pages a
+ * process still maps after its segment was destroyed come free later). */
+#define GIVE_BACK_SECONDS 2
 
 #ifndef HUGEPAGED_VERSION
 #define HUGEPAGED_VERSION "0"
@@ -184,7 +189,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* What systemd passed: the listening socket (unless --socket says
- * otherwise), and the segments and pool state of a previous daemon. */
+ * otherwise), and what a previous daemon left in the store. */
 static int take_systemd_fds(struct hpd *hpd, const struct options *o, struct listener *l)
 {
         char **names = NULL;
@@ -196,7 +201,7 @@ static int take_systemd_fds(struct hpd *hpd, const struct options *o, struct lis
                 int fd = SD_LISTEN_FDS_START + i;
                 const char *name = names && names[i] ? names[i] : "";
 
-                if (store_restore(hpd, fd, name))
+                if (restore_systemd(hpd, fd, name))
                         continue;
                 if (!o->socket && l->fd < 0)
                         r = listener_adopt(l, fd);
@@ -212,65 +217,67 @@ static int take_systemd_fds(struct hpd *hpd, const struct options *o, struct lis
         return r;
 }
 
-static void free_segment(struct segment *s, void *ctx)
+/* The worker finished a job: answer who waited, persist the pool's counts. */
+static void on_job_done(enum worker_job job, struct segment *s, void *arg)
 {
-        struct hpd *hpd = ctx;
+        struct hpd *hpd = arg;
 
-        segment_unlink(&hpd->segs, s);
-        segment_free(s);
+        if (job == WORKER_CREATE)
+                request_created(hpd, s);
+        keep_pool(&hpd->keep, &hpd->pool);
 }
 
 int main(int argc, char **argv)
 {
-        struct hpd hpd = {0};
+        struct hpd hpd = {.backend = BACKEND_MEMFD};
         struct listener l;
         struct options o;
         struct event *sigs[2];
+        unsigned max_clients;
         int r;
 
         if (parse(argc, argv, &o) < 0)
                 return 2;
         log_init(o.verbose);
         signal(SIGPIPE, SIG_IGN);
-        hpd.max_clients = set_limits();
+        max_clients = set_limits();
         hpd.started = time(NULL);
+        if (dispatch_check() < 0)
+                return 1;
 
         if (pool_init(&hpd.pool, o.grow) < 0) {
                 log_err("this kernel offers no huge pages (/sys/kernel/mm/hugepages)");
                 return 1;
         }
         if (o.hugetlbfs) {
-                uint64_t ps;
-
-                r = segment_use_hugetlbfs(o.hugetlbfs, &ps);
-                if (r < 0 || !pool_find(&hpd.pool, ps)) {
+                r = memory_use_hugetlbfs(&hpd.backend, o.hugetlbfs);
+                if (r < 0 || !pool_find(&hpd.pool, hpd.backend.page_size)) {
                         log_err("%s is not a directory on a hugetlbfs mount: %s", o.hugetlbfs,
-                                strerror(r < 0 ? -r : ENOTSUP));
+                                errname(r < 0 ? r : -ENOTSUP));
                         return 1;
                 }
-                hpd.pool.default_size = ps;
-                pool_use_markers(&hpd.pool, segment_backend_dir());
-                if ((r = segment_restore_dir(&hpd.segs, &hpd.pool)) < 0) {
-                        log_err("cannot read %s: %s", o.hugetlbfs, strerror(-r));
-                        return 1;
-                }
+                hpd.pool.default_size = hpd.backend.page_size;
         }
+        keep_init(&hpd.keep, hpd.backend.dir);
         hpd.base = event_base_new();
-        if (!hpd.base) {
+        if (!hpd.base || restore_init(&hpd) < 0) {
                 log_err("cannot create the event loop");
                 return 1;
         }
-        store_init();
+        if ((r = restore_dir(&hpd)) < 0) {
+                log_err("cannot read %s: %s", o.hugetlbfs, errname(r));
+                return 1;
+        }
         if (take_systemd_fds(&hpd, &o, &l) < 0)
                 return 1;
         if (l.fd < 0 && (r = listener_open(&l, o.socket, o.mode, o.gid)) < 0) {
                 listener_close(&l);
                 return 1;
         }
-        hpd.listen_fd = l.fd;
-        if (client_listen(&hpd) < 0 || notify_start(&hpd, o.idle_exit) < 0 ||
-            store_start_grace(&hpd, o.restore_grace) < 0 ||
-            worker_start(&hpd.worker, hpd.base, &hpd.pool, request_created, &hpd) < 0) {
+        if (worker_start(&hpd.worker, hpd.base, &hpd.pool, &hpd.backend, GIVE_BACK_SECONDS,
+                         on_job_done, &hpd) < 0 ||
+            client_listen(&hpd.clients, hpd.base, l.fd, max_clients, &dispatch_ops, &hpd) < 0 ||
+            notify_start(&hpd, o.idle_exit) < 0 || restore_start_grace(&hpd, o.restore_grace) < 0) {
                 log_err("cannot start");
                 listener_close(&l);
                 return 1;
@@ -289,17 +296,18 @@ int main(int argc, char **argv)
 
         event_base_dispatch(hpd.base);
 
-        notify_stopping();
-        notify_stop();
-        store_stop();
+        notify_stopping(&hpd);
+        notify_stop(&hpd);
         hpd.stopping = 1;
-        client_free_all(&hpd);
+        restore_stop(&hpd);
+        client_free_all(&hpd.clients);
         hold_free_all(&hpd);
         worker_stop(hpd.worker);
-        segment_foreach(&hpd.segs, free_segment, &hpd);
+        segref_shutdown(&hpd);
         pool_shutdown(&hpd.pool);
-        htab_free(&hpd.segs.by_id);
-        htab_free(&hpd.segs.by_key);
+        keep_pool(&hpd.keep, &hpd.pool);
+        keep_close(&hpd.keep);
+        memory_close(&hpd.backend);
         listener_close(&l);
         event_free(sigs[0]);
         event_free(sigs[1]);

@@ -15,7 +15,7 @@ struct hpd;
  * before the daemon ends itself (0: never). 0 or a negative errno. */
 int notify_start(struct hpd *hpd, unsigned idle_exit);
 void notify_ready(struct hpd *hpd);
-void notify_stopping(void);
-void notify_stop(void);
+void notify_stopping(struct hpd *hpd);
+void notify_stop(struct hpd *hpd);
 
 #endif

@@ -4,6 +4,7 @@
  * Growth is bounded: the daemon never asks for more huge pages than leave
  * a reserve of ordinary memory (MemAvailable minus an eighth of MemTotal), so
  * an absurd request fails with ENOMEM at once instead of squeezing the machine.
+ * The added counts are written by the worker and read by the loop: atomics.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -13,12 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "pool.h"
-#include "store.h"
 
 #define SYSFS_HUGEPAGES "/sys/kernel/mm/hugepages"
 
@@ -77,107 +76,28 @@ static uint64_t meminfo(const char *field)
         return v;
 }
 
-#define STATE_MAGIC UINT64_C(0x68756765706f6f31) /* "hugepoo1" */
-
-struct state {
-        uint64_t magic;
-        struct {
-                uint64_t page_size, added;
-        } sizes[POOL_MAX_SIZES];
-};
-
-static void save_markers(struct pool *p)
+uint64_t pool_added(const struct pool_size *ps)
 {
-        for (size_t i = 0; i < p->nsizes; i++) {
-                struct pool_size *ps = &p->sizes[i];
-                char name[64];
-                int fd;
-
-                if (ps->marked == ps->added)
-                        continue;
-                if (ps->marked) {
-                        snprintf(name, sizeof(name), "pool-%" PRIu64 "-%" PRIu64, ps->page_size,
-                                 ps->marked);
-                        unlinkat(p->marker_dir, name, 0);
-                }
-                if (ps->added) {
-                        snprintf(name, sizeof(name), "pool-%" PRIu64 "-%" PRIu64, ps->page_size,
-                                 ps->added);
-                        fd = openat(p->marker_dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                        if (fd >= 0)
-                                close(fd);
-                }
-                ps->marked = ps->added;
-        }
+        return __atomic_load_n(&ps->added, __ATOMIC_RELAXED);
 }
 
-void pool_use_markers(struct pool *p, int dirfd)
+void pool_set_added(struct pool_size *ps, uint64_t added)
 {
-        struct dirent *de;
-        int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-
-        p->marker_dir = dirfd;
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                unsigned long long size, added;
-                struct pool_size *ps;
-                int end = 0;
-
-                if (sscanf(de->d_name, "pool-%llu-%llu%n", &size, &added, &end) != 2 ||
-                    de->d_name[end] || !(ps = pool_find(p, size))) {
-                        continue;
-                }
-                ps->added = ps->marked = added;
-                log_info("pool: %llu pages of %llu kB were added before the restart", added,
-                         size / 1024);
-        }
-        closedir(d);
+        __atomic_store_n(&ps->added, added, __ATOMIC_RELAXED);
 }
 
-/* Remember the added counts where a restarted daemon finds them. */
-static void save_state(struct pool *p)
+uint64_t pool_grow_room(uint64_t mem_available, uint64_t mem_total, uint64_t page_size)
 {
-        struct state st = {.magic = STATE_MAGIC};
-        int any = 0;
+        uint64_t reserve = mem_total / 8;
 
-        if (p->marker_dir >= 0)
-                save_markers(p);
-        if (!store_active())
-                return;
-        if (p->state_fd < 0)
-                p->state_fd = memfd_create("hugepaged-pool-state", MFD_CLOEXEC);
-        if (p->state_fd < 0)
-                return;
-        for (size_t i = 0; i < p->nsizes; i++) {
-                st.sizes[i].page_size = p->sizes[i].page_size;
-                st.sizes[i].added = p->sizes[i].added;
-                any |= p->sizes[i].added != 0;
-        }
-        if (pwrite(p->state_fd, &st, sizeof(st), 0) != sizeof(st))
-                log_warn("pool: cannot save its state: %m");
-        store_pool_state(p->state_fd, any);
+        return mem_available > reserve ? (mem_available - reserve) / page_size : 0;
 }
 
-int pool_load_state(struct pool *p, int fd)
+uint64_t pool_may_give(uint64_t free, uint64_t resv, uint64_t added)
 {
-        struct state st;
+        uint64_t unused = free > resv ? free - resv : 0;
 
-        if (pread(fd, &st, sizeof(st), 0) != sizeof(st) || st.magic != STATE_MAGIC)
-                return -EINVAL;
-        for (size_t i = 0; i < POOL_MAX_SIZES; i++) {
-                struct pool_size *ps = pool_find(p, st.sizes[i].page_size);
-
-                if (ps && st.sizes[i].added) {
-                        ps->added = st.sizes[i].added;
-                        log_info("pool: %" PRIu64 " pages of %" PRIu64
-                                 " kB were added before the restart",
-                                 ps->added, ps->page_size / 1024);
-                }
-        }
-        p->state_fd = fd;
-        return 0;
+        return unused < added ? unused : added;
 }
 
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv)
@@ -205,8 +125,6 @@ int pool_init(struct pool *p, int may_grow)
 
         memset(p, 0, sizeof(*p));
         p->may_grow = may_grow;
-        p->state_fd = -1;
-        p->marker_dir = -1;
         p->default_size = meminfo("Hugepagesize");
         d = opendir(SYSFS_HUGEPAGES);
         if (!d)
@@ -240,23 +158,21 @@ static uint64_t available(const struct pool_size *ps)
 {
         uint64_t total, free, resv;
 
-        if (pool_read(ps, &total, &free, &resv) < 0 || resv > free)
+        if (pool_read(ps, &total, &free, &resv) < 0)
                 return 0;
-        return free - resv;
+        return pool_may_give(free, resv, UINT64_MAX);
 }
 
 int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages)
 {
-        uint64_t have = available(ps), total, after, missing, reserve, room;
+        uint64_t have = available(ps), total, after, missing, room;
 
         if (have >= npages)
                 return 0;
         if (!p->may_grow)
                 return -ENOMEM;
         missing = npages - have;
-        reserve = meminfo("MemTotal") / 8;
-        room = meminfo("MemAvailable");
-        room = room > reserve ? (room - reserve) / ps->page_size : 0;
+        room = pool_grow_room(meminfo("MemAvailable"), meminfo("MemTotal"), ps->page_size);
         if (missing > room) {
                 log_info("pool: %" PRIu64 " pages of %" PRIu64 " kB would leave too little memory",
                          missing, ps->page_size / 1024);
@@ -270,35 +186,32 @@ int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages)
                 return -ENOMEM;
         }
         if (after > total) {
-                ps->added += after - total;
-                save_state(p);
+                pool_set_added(ps, ps->added + (after - total));
                 log_info("pool: added %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
                          after - total, ps->page_size / 1024, after);
         }
         if (available(ps) < npages) {
-                pool_give_back(p, ps);
+                pool_give_back(ps);
                 return -ENOMEM;
         }
         return 0;
 }
 
-void pool_give_back(struct pool *p, struct pool_size *ps)
+void pool_give_back(struct pool_size *ps)
 {
         uint64_t total, after, give;
 
         if (!ps->added)
                 return;
-        give = available(ps);
-        if (give > ps->added)
-                give = ps->added;
+        give = pool_may_give(available(ps), 0, ps->added);
         if (!give || read_u64(ps->dir, "nr_hugepages", &total) < 0 || give > total)
                 return;
         if (write_u64(ps->dir, "nr_hugepages", total - give) < 0 ||
             read_u64(ps->dir, "nr_hugepages", &after) < 0)
                 return;
         if (after < total) {
-                ps->added -= total - after < ps->added ? total - after : ps->added;
-                save_state(p);
+                pool_set_added(ps,
+                               ps->added - (total - after < ps->added ? total - after : ps->added));
                 log_info("pool: gave back %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
                          total - after, ps->page_size / 1024, after);
         }
@@ -316,7 +229,6 @@ void pool_shutdown(struct pool *p)
                     0)
                         log_info("pool: returned %" PRIu64 " pages of %" PRIu64 " kB at exit",
                                  ps->added, ps->page_size / 1024);
-                ps->added = 0;
+                pool_set_added(ps, 0);
         }
-        save_state(p);
 }

@@ -2,12 +2,13 @@
  * worker.c - the worker thread; see worker.h.
  *
  * The queue and the done list are the only state shared with the loop, and
- * both are under one mutex. A job is a segment; its job_next links it.
+ * both are under one mutex. The pool's counts are written here and read by
+ * the loop through pool_added().
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <inttypes.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "memory.h"
 #include "pool.h"
 #include "segment.h"
 #include "worker.h"
 
-enum job_kind { JOB_CREATE, JOB_DESTROY, JOB_GIVE_BACK };
-
 struct job {
-        enum job_kind kind;
+        enum worker_job kind;
         struct segment *seg;
         struct job *next;
 };
@@ -32,12 +32,13 @@ struct worker {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         struct job *head, **tail; /* queued jobs */
-        struct job *done;         /* finished creates, for the loop */
+        struct job *done;         /* finished jobs, newest first, for the loop */
         int stopping;
         int give_back_queued;
         int efd;
-        struct event *ev;
+        struct event *ev, *tick;
         struct pool *pool;
+        const struct backend *backend;
         worker_done_fn done_fn;
         void *ctx;
 };
@@ -49,13 +50,13 @@ static void run_create(struct worker *w, struct segment *s)
 
         r = pool_take(w->pool, s->pool, npages);
         if (r == 0)
-                r = segment_make_memory(s);
+                r = memory_make(w->backend, s);
         if (r < 0)
-                pool_give_back(w->pool, s->pool);
+                pool_give_back(s->pool);
         if (r < 0 && r != -ENOMEM) {
                 /* The contract has one answer for "no memory to be had". */
                 log_warn("segment id=%" PRIu64 " key=%" PRId32 ": cannot make it: %s", s->id,
-                         s->key, strerrorname_np(-r));
+                         s->key, errname(r));
                 r = -ENOMEM;
         }
         s->error = r;
@@ -65,17 +66,32 @@ static void run_destroy(struct worker *w, struct segment *s)
 {
         struct pool_size *ps = s->pool;
 
-        segment_remove_memory(s);
+        if (s->fd >= 0)
+                memory_remove(w->backend, s);
         segment_free(s);
-        pool_give_back(w->pool, ps);
+        pool_give_back(ps);
 }
 
-/* Pages freed after their segment was destroyed (a process still mapped
- * it) go back on the next round. */
 static void run_give_back(struct worker *w)
 {
         for (size_t i = 0; i < w->pool->nsizes; i++)
-                pool_give_back(w->pool, &w->pool->sizes[i]);
+                pool_give_back(&w->pool->sizes[i]);
+}
+
+static void run(struct worker *w, struct job *j)
+{
+        switch (j->kind) {
+        case WORKER_CREATE:
+                run_create(w, j->seg);
+                break;
+        case WORKER_DESTROY:
+                run_destroy(w, j->seg);
+                j->seg = NULL;
+                break;
+        case WORKER_GIVE_BACK:
+                run_give_back(w);
+                break;
+        }
 }
 
 static void *worker_main(void *arg)
@@ -85,6 +101,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&w->lock);
         for (;;) {
                 struct job *j;
+                uint64_t one = 1;
 
                 while (!w->head && !w->stopping)
                         pthread_cond_wait(&w->cond, &w->lock);
@@ -96,32 +113,21 @@ static void *worker_main(void *arg)
                         w->tail = &w->head;
                 pthread_mutex_unlock(&w->lock);
 
-                if (j->kind == JOB_CREATE)
-                        run_create(w, j->seg);
-                else if (j->kind == JOB_DESTROY)
-                        run_destroy(w, j->seg);
-                else
-                        run_give_back(w);
+                run(w, j);
 
                 pthread_mutex_lock(&w->lock);
-                if (j->kind == JOB_GIVE_BACK)
+                if (j->kind == WORKER_GIVE_BACK)
                         w->give_back_queued = 0;
-                if (j->kind == JOB_CREATE) {
-                        uint64_t one = 1;
-
-                        j->next = w->done;
-                        w->done = j;
-                        if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-                                log_err("worker: eventfd write: %m");
-                } else {
-                        free(j);
-                }
+                j->next = w->done;
+                w->done = j;
+                if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                        log_err("worker: eventfd write: %s", errname(errno));
         }
         pthread_mutex_unlock(&w->lock);
         return NULL;
 }
 
-/* Deliver finished creates, oldest first. */
+/* Deliver finished jobs, oldest first. */
 static void deliver(struct worker *w)
 {
         struct job *list, *rev = NULL;
@@ -139,10 +145,11 @@ static void deliver(struct worker *w)
         }
         while (rev) {
                 struct job *next = rev->next;
+                enum worker_job kind = rev->kind;
                 struct segment *s = rev->seg;
 
                 free(rev);
-                w->done_fn(s, w->ctx);
+                w->done_fn(kind, s, w->ctx);
                 rev = next;
         }
 }
@@ -153,27 +160,26 @@ static void on_eventfd(evutil_socket_t fd, short what, void *arg)
 
         (void)what;
         if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-                log_err("worker: eventfd read: %m");
+                log_err("worker: eventfd read: %s", errname(errno));
         deliver(arg);
 }
 
-static void enqueue(struct worker *w, enum job_kind kind, struct segment *s)
+static void enqueue(struct worker *w, enum worker_job kind, struct segment *s)
 {
         struct job *j = calloc(1, sizeof(*j));
 
         if (!j) {
                 /* Cannot queue: do the work here rather than lose it. */
+                struct job local = {kind, s, NULL};
+
                 log_err("worker: out of memory, working on the loop");
-                if (kind == JOB_CREATE) {
-                        run_create(w, s);
-                        w->done_fn(s, w->ctx);
-                } else if (kind == JOB_DESTROY) {
-                        run_destroy(w, s);
-                } else {
+                run(w, &local);
+                if (kind == WORKER_GIVE_BACK) {
                         pthread_mutex_lock(&w->lock);
-                        w->give_back_queued = 0; /* try again next time */
+                        w->give_back_queued = 0;
                         pthread_mutex_unlock(&w->lock);
                 }
+                w->done_fn(kind, local.seg, w->ctx);
                 return;
         }
         j->kind = kind;
@@ -187,29 +193,47 @@ static void enqueue(struct worker *w, enum job_kind kind, struct segment *s)
 
 void worker_create(struct worker *w, struct segment *s)
 {
-        enqueue(w, JOB_CREATE, s);
+        enqueue(w, WORKER_CREATE, s);
 }
 
 void worker_destroy(struct worker *w, struct segment *s)
 {
-        enqueue(w, JOB_DESTROY, s);
+        enqueue(w, WORKER_DESTROY, s);
 }
 
-void worker_give_back(struct worker *w)
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
+        struct worker *w = arg;
         int queued;
 
+        (void)fd;
+        (void)what;
         pthread_mutex_lock(&w->lock);
         queued = w->give_back_queued;
         w->give_back_queued = 1;
         pthread_mutex_unlock(&w->lock);
         if (!queued)
-                enqueue(w, JOB_GIVE_BACK, NULL);
+                enqueue(w, WORKER_GIVE_BACK, NULL);
+}
+
+static void worker_free(struct worker *w)
+{
+        if (w->tick)
+                event_free(w->tick);
+        if (w->ev)
+                event_free(w->ev);
+        if (w->efd >= 0)
+                close(w->efd);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w);
 }
 
 int worker_start(struct worker **out, struct event_base *base, struct pool *pool,
-                 worker_done_fn done, void *ctx)
+                 const struct backend *backend, unsigned give_back_seconds, worker_done_fn done,
+                 void *ctx)
 {
+        struct timeval period = {(time_t)give_back_seconds, 0};
         struct worker *w = calloc(1, sizeof(*w));
         int r;
 
@@ -219,25 +243,26 @@ int worker_start(struct worker **out, struct event_base *base, struct pool *pool
         pthread_cond_init(&w->cond, NULL);
         w->tail = &w->head;
         w->pool = pool;
+        w->backend = backend;
         w->done_fn = done;
         w->ctx = ctx;
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->efd < 0) {
                 r = -errno;
-                free(w);
+                worker_free(w);
                 return r;
         }
         w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, on_eventfd, w);
-        if (!w->ev || event_add(w->ev, NULL) < 0) {
-                close(w->efd);
-                free(w);
+        if (give_back_seconds)
+                w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
+        if (!w->ev || event_add(w->ev, NULL) < 0 ||
+            (give_back_seconds && (!w->tick || event_add(w->tick, &period) < 0))) {
+                worker_free(w);
                 return -ENOMEM;
         }
         r = pthread_create(&w->thread, NULL, worker_main, w);
         if (r) {
-                event_free(w->ev);
-                close(w->efd);
-                free(w);
+                worker_free(w);
                 return -r;
         }
         *out = w;
@@ -254,23 +279,15 @@ void worker_stop(struct worker *w)
         pthread_mutex_unlock(&w->lock);
         pthread_join(w->thread, NULL);
         deliver(w);
-        /* Delivering may have queued destroys: do them here, the thread is gone. */
+        /* Delivering may have queued jobs: do them here, the thread is gone. */
         while (w->head) {
                 struct job *j = w->head;
 
                 w->head = j->next;
-                if (j->kind == JOB_CREATE) {
-                        run_create(w, j->seg);
-                        w->done_fn(j->seg, w->ctx);
-                } else if (j->kind == JOB_DESTROY) {
-                        run_destroy(w, j->seg);
-                }
+                run(w, j);
+                w->done_fn(j->kind, j->seg, w->ctx);
                 free(j);
         }
         w->tail = &w->head;
-        event_free(w->ev);
-        close(w->efd);
-        pthread_mutex_destroy(&w->lock);
-        pthread_cond_destroy(&w->cond);
-        free(w);
+        worker_free(w);
 }

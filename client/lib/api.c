@@ -1,10 +1,11 @@
 /*
  * api.c - alloc_hugepages() and free_hugepages(): the public edge.
  *
- * Owns: argument checking, mapping the descriptor the daemon sends, and
- * keeping the table of mappings. This is the only file that sets errno.
- * Each call is one round trip under the library's one lock (state.h); what
- * fork() does is fork.c's.
+ * Owns: argument checking, mapping the descriptor the daemon sends,
+ * keeping the table of mappings, and setting the library up once. This is
+ * the only file that sets errno. Each call is one round trip under the
+ * library's one lock (state.h); what fork() does is fork.c's, registering
+ * again after a reconnect reconnect.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,11 +15,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "hugepages.h"
 #include "maptab.h"
+#include "reconnect.h"
 #include "state.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init(void)
+{
+        lib_conn.on_connect = reconnect_register;
+        lib_set_owner(getpid());
+        fork_install();
+}
+
+/* Once per process, before anything else. */
+static void lib_init(void)
+{
+        pthread_once(&once, init);
+}
 
 static void *fail(int err)
 {
@@ -81,7 +99,7 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
         lib_init();
 
         pthread_mutex_lock(&lib_lock);
-        lib_check_pid();
+        fork_check_pid();
         r = conn_ensure(&lib_conn);
         if (r < 0)
                 goto out;
@@ -144,7 +162,7 @@ EXPORT int free_hugepages(void *addr)
 
         lib_init();
         pthread_mutex_lock(&lib_lock);
-        lib_check_pid();
+        fork_check_pid();
         m = addr ? maptab_find(addr) : NULL;
         if (!m) {
                 pthread_mutex_unlock(&lib_lock);

@@ -1,8 +1,7 @@
 /*
- * fork.c - what fork() does to the library, and how the child is counted.
+ * fork.c - what fork() does to the library; see fork.h.
  *
- * Owns: the lock and the connection (state.h), and the pthread_atfork
- * handlers. Before fork() the parent, if it maps keyed segments, asks the
+ * Before fork() the parent, if it maps keyed segments, asks the
  * daemon for a hold: a copy of its references under a random token. The child
  * inherits the token, writes its pid into a pipe for the parent, and claims
  * the hold on a connection of its own; the parent passes the pid on to the
@@ -18,14 +17,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "fork.h"
 #include "maptab.h"
 #include "state.h"
-
-pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
-struct conn lib_conn = CONN_INIT;
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pid_t owner; /* the process lib_conn belongs to */
 
 static struct {
         uint64_t token; /* 0: no hold asked for */
@@ -91,7 +85,7 @@ static void atfork_prepare(void)
         struct hp_msg reply;
 
         pthread_mutex_lock(&lib_lock);
-        lib_check_pid();
+        fork_check_pid();
         pending.token = 0;
         if (!holds_keyed())
                 return;
@@ -146,7 +140,7 @@ static void atfork_child(void)
         pending.token = 0;
         close_pipe();
         conn_drop(&lib_conn); /* our copy of the parent's socket */
-        owner = getpid();
+        lib_set_owner(getpid());
         set_aside_for_child(parent_gen);
         if (token)
                 claimed = conn_call(&lib_conn, HP_MSG_CLAIM, &claim, sizeof(claim),
@@ -156,54 +150,20 @@ static void atfork_child(void)
         pthread_mutex_unlock(&lib_lock);
 }
 
-/*
- * A new connection after an old one broke (the daemon was restarted): tell
- * the daemon about every mapping an old connection held, so that it counts
- * us again. One that it does not know (the table did not survive) is held by
- * nobody from now on: free_hugepages() just unmaps it.
- */
-static int register_again(struct conn *c)
+void fork_install(void)
 {
-        struct mapping *m;
-
-        for (size_t i = 0; (m = maptab_at(i)); i++) {
-                struct hp_register req = {.id = m->id, .dev = m->dev, .ino = m->ino};
-                struct hp_msg reply;
-                int r;
-
-                /* Held on a connection that broke (older generations only). */
-                if (m->gen == 0 || m->gen >= c->gen)
-                        continue;
-                r = conn_request(c, HP_MSG_REGISTER, &req, sizeof(req), HP_MSG_REGISTER_REPLY,
-                                 &reply, NULL);
-                if (r < 0)
-                        return r;
-                m->gen = reply.u.status.status == 0 ? c->gen : 0;
-        }
-        return 0;
-}
-
-static void init(void)
-{
-        lib_conn.on_connect = register_again;
-        owner = getpid();
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-void lib_init(void)
-{
-        pthread_once(&once, init);
-}
-
-void lib_check_pid(void)
+void fork_check_pid(void)
 {
         pid_t me = getpid();
 
-        if (me == owner)
+        if (me == lib_owner())
                 return;
         /* A child nobody told us about: the connection is the parent's. */
         conn_drop(&lib_conn);
         set_aside_for_child(0);
         settle_inherited(0);
-        owner = me;
+        lib_set_owner(me);
 }

@@ -1,7 +1,8 @@
 /*
- * state.h - the library's process-wide state, shared by api.c and fork.c.
+ * state.h - the library's process-wide state.
  *
- * One lock serialises everything; one connection carries every request.
+ * Owns: the one lock that serialises every call, the one connection that
+ * carries every request, and the pid that connection belongs to (state.c).
  * Nothing here is exported from the shared library (-fvisibility=hidden and
  * the version script).
  */
@@ -9,18 +10,15 @@
 #define HPLIB_STATE_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "conn.h"
 
 extern pthread_mutex_t lib_lock;
 extern struct conn lib_conn;
 
-/* Once per process: install the fork handlers. */
-void lib_init(void);
-
-/* With lib_lock held, before any use of lib_conn: if this process is a child
- * made without the fork handlers (_Fork(), a raw clone()), forget the
- * parent's connection and what the child was never counted for. */
-void lib_check_pid(void);
+/* The process lib_conn belongs to, and handing it to another (a child). */
+pid_t lib_owner(void);
+void lib_set_owner(pid_t pid);
 
 #endif

@@ -70,7 +70,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-        daemon_stop(&hp_daemon);
+        daemon_stop_clean(&hp_daemon);
 }
 
 static void start(void)
@@ -90,21 +90,20 @@ static void kill_daemon(void)
         hp_daemon.pid = 0;
 }
 
-/* The segment file for a key, or "" (and its stat in *st). */
+/* The segment file for a key, or "" (and its stat in *st). Segment files are
+ * named by their record: hpd2-seg-ID-KEY-UID-GID-MODE-SIZE-PAGESIZE-CTIME. */
 static const char *file_of(int key, struct stat *st)
 {
         static char path[400];
         struct dirent *de;
         DIR *d = opendir(mnt);
-        char suffix[16];
 
         path[0] = '\0';
-        snprintf(suffix, sizeof(suffix), "-%d", key);
         while (d && (de = readdir(d))) {
-                size_t n = strlen(de->d_name), k = strlen(suffix);
+                unsigned long long id;
+                int k;
 
-                if (strncmp(de->d_name, "seg-", 4) == 0 && n > k &&
-                    strcmp(de->d_name + n - k, suffix) == 0) {
+                if (sscanf(de->d_name, "hpd2-seg-%llu-%d-", &id, &k) == 2 && k == key) {
                         snprintf(path, sizeof(path), "%s/%s", mnt, de->d_name);
                         if (st)
                                 stat(path, st);

@@ -1,0 +1,18 @@
+/*
+ * fork.h - what fork() does to the library, and how the child is counted.
+ *
+ * Owns: the pthread_atfork handlers, the hold a parent lends its child, and
+ * noticing a child made without the handlers.
+ */
+#ifndef HPLIB_FORK_H
+#define HPLIB_FORK_H
+
+/* Install the handlers (once, from api.c). */
+void fork_install(void);
+
+/* With lib_lock held, before any use of lib_conn: if this process is a child
+ * made without the fork handlers (_Fork(), a raw clone()), forget the
+ * parent's connection and what the child was never counted for. */
+void fork_check_pid(void);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * keep.c - systemd's store and the pool markers; see keep.h.
+ *
+ * The state memfd is rewritten with one pwrite(), padded with newlines to
+ * the length it had, so a daemon killed at any moment leaves either the old
+ * lines or the new ones, never half of each.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "keep.h"
+#include "log.h"
+#include "persist.h"
+#include "segment.h"
+
+#define STATE_MAX (POOL_MAX_SIZES * (PERSIST_MAX + 1))
+
+void keep_init(struct keep *k, int dir)
+{
+        const char *e = getenv("NOTIFY_SOCKET");
+
+        memset(k, 0, sizeof(*k));
+        k->active = e && *e;
+        k->state_fd = -1;
+        k->dir = dir;
+}
+
+void keep_close(struct keep *k)
+{
+        if (k->state_fd >= 0)
+                close(k->state_fd);
+        k->state_fd = -1;
+}
+
+static void notify_name(struct keep *k, const char *what, const char *name, int fd)
+{
+        char msg[PERSIST_MAX + 40];
+        int r;
+
+        snprintf(msg, sizeof(msg), "%s=1\nFDNAME=%s", what, name);
+        r = fd >= 0 ? sd_pid_notify_with_fds(0, 0, msg, &fd, 1) : sd_notify(0, msg);
+        if (r <= 0 && fd >= 0)
+                log_warn("store: '%s' not kept in systemd's store: %s", name,
+                         r < 0 ? errname(r) : "no notify socket");
+        (void)k;
+}
+
+void keep_segment(struct keep *k, struct segment *s)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (!k->active || s->kept || segment_name(s, name, sizeof(name)) < 0)
+                return;
+        notify_name(k, "FDSTORE", name, s->fd);
+        s->kept = 1;
+}
+
+void keep_forget(struct keep *k, struct segment *s)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (!s->kept || segment_name(s, name, sizeof(name)) < 0)
+                return;
+        notify_name(k, "FDSTOREREMOVE", name, -1);
+        s->kept = 0;
+}
+
+void keep_drop(struct keep *k, int fd, const char *name)
+{
+        log_warn("store: dropping '%s'", name);
+        if (k->active)
+                notify_name(k, "FDSTOREREMOVE", name, -1);
+        close(fd);
+}
+
+void keep_adopt_state(struct keep *k, int fd, size_t len)
+{
+        if (k->state_fd >= 0)
+                close(k->state_fd);
+        k->state_fd = fd;
+        k->state_len = len;
+}
+
+void keep_mark_persisted(struct keep *k, const struct pool *p, const struct pool_size *ps)
+{
+        k->kept[ps - p->sizes] = pool_added(ps);
+}
+
+static int pool_name(const struct pool_size *ps, uint64_t added, char *buf, size_t cap)
+{
+        struct persist_rec r = {.kind = PERSIST_POOL, .u.pool = {ps->page_size, added}};
+
+        return persist_format(&r, buf, cap);
+}
+
+/* hugetlbfs: the marker of one size follows its count, by one rename. */
+static void save_marker(struct keep *k, const struct pool_size *ps, uint64_t from, uint64_t to)
+{
+        char old[PERSIST_MAX + 1], name[PERSIST_MAX + 1];
+        int fd;
+
+        pool_name(ps, from, old, sizeof(old));
+        pool_name(ps, to, name, sizeof(name));
+        if (from && to) {
+                renameat(k->dir, old, k->dir, name);
+        } else if (to) {
+                fd = openat(k->dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        close(fd);
+        } else {
+                unlinkat(k->dir, old, 0);
+        }
+}
+
+static void save_state(struct keep *k, const struct pool *p)
+{
+        char buf[STATE_MAX];
+        size_t len = 0;
+        int first = k->state_fd < 0;
+
+        for (size_t i = 0; i < p->nsizes; i++) {
+                int n = pool_name(&p->sizes[i], k->kept[i], buf + len, sizeof(buf) - len - 1);
+
+                if (n < 0 || !k->kept[i])
+                        continue;
+                len += (size_t)n;
+                buf[len++] = '\n';
+        }
+        if (first && len == 0)
+                return; /* nothing to say, and no previous state to overwrite */
+        if (first)
+                k->state_fd = memfd_create("hugepaged-state", MFD_CLOEXEC);
+        if (k->state_fd < 0) {
+                log_warn("store: no state memfd: %s", errname(errno));
+                return;
+        }
+        /* Pad over what a longer previous state left: blank lines are nothing. */
+        if (k->state_len > len) {
+                memset(buf + len, '\n', k->state_len - len);
+                len = k->state_len;
+        }
+        if (pwrite(k->state_fd, buf, len, 0) != (ssize_t)len) {
+                log_warn("store: cannot write the state: %s", errname(errno));
+                return;
+        }
+        k->state_len = len;
+        if (first) {
+                char name[PERSIST_MAX + 1];
+                struct persist_rec r = {.kind = PERSIST_STATE};
+
+                persist_format(&r, name, sizeof(name));
+                notify_name(k, "FDSTORE", name, k->state_fd);
+        }
+}
+
+void keep_pool(struct keep *k, const struct pool *p)
+{
+        int changed = 0;
+
+        for (size_t i = 0; i < p->nsizes; i++) {
+                uint64_t now = pool_added(&p->sizes[i]);
+
+                if (now == k->kept[i])
+                        continue;
+                if (k->dir >= 0)
+                        save_marker(k, &p->sizes[i], k->kept[i], now);
+                k->kept[i] = now;
+                changed = 1;
+        }
+        if (changed && k->active)
+                save_state(k, p);
+}

@@ -1,0 +1,150 @@
+/*
+ * memory.c - segments' memory; see memory.h.
+ *
+ * memory_make() runs on the worker thread and may take long (fallocate
+ * zeroes every page); memory_fd() runs on the loop and opens a file at most
+ * once per segment.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26 /* <linux/memfd.h>; glibc's <sys/mman.h> lacks it */
+#endif
+
+#include "cleanup.h"
+#include "memory.h"
+#include "persist.h"
+#include "segment.h"
+
+#define HUGETLBFS_MAGIC 0x958458f6
+
+int memory_use_hugetlbfs(struct backend *b, const char *dir)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sfs;
+
+        if (fd < 0)
+                return -errno;
+        if (fstatfs(fd, &sfs) < 0 || (unsigned long)sfs.f_type != HUGETLBFS_MAGIC)
+                return -ENOTSUP;
+        b->dir = take_fd(&fd);
+        b->page_size = (uint64_t)sfs.f_bsize;
+        return 0;
+}
+
+void memory_close(struct backend *b)
+{
+        if (b->dir >= 0)
+                close(b->dir);
+        *b = BACKEND_MEMFD;
+}
+
+static int log2u64(uint64_t v)
+{
+        return 63 - __builtin_clzll(v);
+}
+
+/* Owner and mode, then the pages. Mode first: once the file is the
+ * client's, changing its mode would need CAP_FOWNER, which the unit does not
+ * grant. The inode carries the segment's owner and mode so that a client
+ * holding a read-only descriptor cannot reopen it for writing through
+ * /proc/self/fd unless the mode lets it. */
+static int fill(int fd, const struct segment *s)
+{
+        int r;
+
+        if (fchmod(fd, s->mode & 0666) < 0 || (geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0))
+                return -errno;
+        do
+                r = fallocate(fd, 0, 0, (off_t)s->size);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return errno == ENOSPC ? -ENOMEM : -errno;
+        return 0;
+}
+
+/* The hugetlbfs backend: a file made under a temporary name, complete before
+ * it takes its real one, so a restarted daemon never finds half a segment. */
+static int make_file(const struct backend *b, struct segment *s)
+{
+        char tmp[PERSIST_MAX + 8], name[PERSIST_MAX + 1];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if ((r = segment_name(s, name, sizeof(name))) < 0)
+                return r;
+        snprintf(tmp, sizeof(tmp), "tmp-%s", name);
+        fd = openat(b->dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        r = fill(fd, s);
+        if (r == 0 && renameat(b->dir, tmp, b->dir, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(b->dir, tmp, 0);
+                return r;
+        }
+        s->fd = take_fd(&fd);
+        return 0;
+}
+
+int memory_make(const struct backend *b, struct segment *s)
+{
+        char name[48];
+        unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (b->dir >= 0)
+                return make_file(b, s);
+        snprintf(name, sizeof(name), "hugepaged:key=%" PRId32 ":id=%" PRIu64, s->key, s->id);
+        flags |= (unsigned)log2u64(s->page_size) << MFD_HUGE_SHIFT;
+        fd = memfd_create(name, flags);
+        if (fd < 0)
+                return -errno;
+        if ((r = fill(fd, s)) < 0)
+                return r;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        s->fd = take_fd(&fd);
+        return 0;
+}
+
+void memory_remove(const struct backend *b, const struct segment *s)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (b->dir >= 0 && segment_name(s, name, sizeof(name)) == 0)
+                unlinkat(b->dir, name, 0);
+}
+
+void memory_rename(const struct backend *b, const struct segment *s, const char *old)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (b->dir >= 0 && segment_name(s, name, sizeof(name)) == 0)
+                renameat(b->dir, old, b->dir, name);
+}
+
+int memory_fd(struct segment *s, int writable)
+{
+        char path[32];
+
+        if (writable)
+                return s->fd;
+        if (s->ro_fd < 0) {
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+                s->ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (s->ro_fd < 0)
+                        return -errno;
+        }
+        return s->ro_fd;
+}

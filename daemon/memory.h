@@ -1,0 +1,41 @@
+/*
+ * memory.h - where a segment's memory lives.
+ *
+ * Owns: the backend (memfds, or files in a hugetlbfs directory), making a
+ * segment's memory (a file of its page size, owned and moded like the
+ * segment, fallocated, sealed where it can be), the read-only reopening,
+ * and removing a segment's file. The hugetlbfs file of a segment is named by
+ * its record (persist.h), so a restarted daemon finds it (restore.c).
+ * hugetlbfs files cannot be sealed; see docs/systemd.md. Must never decide
+ * when memory is made or freed, nor persist anything but that file's name.
+ */
+#ifndef HPD_MEMORY_H
+#define HPD_MEMORY_H
+
+#include <stdint.h>
+
+struct segment;
+
+struct backend {
+        int dir;            /* hugetlbfs directory, or -1: memfds */
+        uint64_t page_size; /* the hugetlbfs mount's page size; 0 with memfds */
+};
+
+#define BACKEND_MEMFD ((struct backend){.dir = -1})
+
+/* Use files in dir, on a hugetlbfs mount. 0 or a negative errno. */
+int memory_use_hugetlbfs(struct backend *b, const char *dir);
+void memory_close(struct backend *b);
+
+/* Worker side: make s's memory into s->fd. 0 or a negative errno. */
+int memory_make(const struct backend *b, struct segment *s);
+/* Worker side, when s is destroyed: remove its file, if any. */
+void memory_remove(const struct backend *b, const struct segment *s);
+/* s was renamed (removed key): its file follows, if any. old is its name. */
+void memory_rename(const struct backend *b, const struct segment *s, const char *old);
+
+/* A descriptor for a client: the O_RDWR one, or the O_RDONLY one (opened on
+ * first use). Returns the fd (still owned by the segment) or a negative errno. */
+int memory_fd(struct segment *s, int writable);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * segref.c - segments' lives; see segref.h.
+ *
+ * A reference is one successful alloc_hugepages() (or one inherited mapping
+ * a forked child claimed, or one mapping registered again after a restart)
+ * held by one holder. A segment lives while any holder has a reference to
+ * it; the moment the count reaches zero the key is free again and the memory
+ * goes to the worker to be released.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "hpd.h"
+#include "log.h"
+#include "memory.h"
+#include "persist.h"
+#include "segref.h"
+#include "worker.h"
+
+struct ref {
+        struct hnode node; /* key: segment id */
+        struct segment *seg;
+        uint64_t count;
+};
+
+static void destroy(struct hpd *hpd, struct segment *s)
+{
+        /* Stopping is not destroying: what systemd's store or the hugetlbfs
+         * directory holds is for the next daemon. segref_shutdown() frees
+         * what is left in the table. (A create that failed has nothing kept.) */
+        if (hpd->stopping && s->ready)
+                return;
+        if (s->ready)
+                log_info("segment id=%" PRIu64 " key=%" PRId32 ": destroyed, its last user gone",
+                         s->id, s->key);
+        keep_forget(&hpd->keep, s);
+        segment_unlink(&hpd->segs, s);
+        worker_destroy(hpd->worker, s);
+}
+
+static void drop_users(struct hpd *hpd, struct segment *s, uint64_t n)
+{
+        s->users -= n;
+        if (s->users == 0 && s->ready)
+                destroy(hpd, s);
+}
+
+void refs_init(struct refs *holder)
+{
+        *holder = (struct refs){0};
+}
+
+static struct ref *find(const struct refs *holder, uint64_t id)
+{
+        struct hnode *h = htab_find(&holder->by_seg, id);
+
+        return h ? container_of(h, struct ref, node) : NULL;
+}
+
+/* The holder's entry for s, made if need be. */
+static struct ref *entry(struct refs *holder, struct segment *s)
+{
+        struct ref *r = find(holder, s->id);
+
+        if (r)
+                return r;
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        if (htab_insert(&holder->by_seg, &r->node, s->id) < 0) {
+                free(r);
+                return NULL;
+        }
+        r->seg = s;
+        return r;
+}
+
+static void unentry(struct refs *holder, struct ref *r)
+{
+        htab_remove(&holder->by_seg, &r->node);
+        free(r);
+}
+
+int segref_take(struct hpd *hpd, struct refs *holder, struct segment *s, uint64_t n)
+{
+        struct ref *r = entry(holder, s);
+
+        (void)hpd;
+        if (!r)
+                return -ENOMEM;
+        r->count += n;
+        s->users += n;
+        return 0;
+}
+
+int segref_release(struct hpd *hpd, struct refs *holder, uint64_t id)
+{
+        struct ref *r = find(holder, id);
+        struct segment *s;
+
+        if (!r)
+                return -EINVAL;
+        s = r->seg;
+        if (--r->count == 0)
+                unentry(holder, r);
+        drop_users(hpd, s, 1);
+        return 0;
+}
+
+struct walk {
+        struct hpd *hpd;
+        struct refs *holder, *to;
+        int err;
+};
+
+static void release_one(struct hnode *n, void *arg)
+{
+        struct walk *w = arg;
+        struct ref *r = container_of(n, struct ref, node);
+        struct segment *s = r->seg;
+        uint64_t count = r->count;
+
+        unentry(w->holder, r);
+        drop_users(w->hpd, s, count);
+}
+
+void segref_release_all(struct hpd *hpd, struct refs *holder)
+{
+        struct walk w = {hpd, holder, NULL, 0};
+
+        htab_foreach(&holder->by_seg, release_one, &w);
+        htab_free(&holder->by_seg);
+}
+
+static void copy_one(struct hnode *n, void *arg)
+{
+        struct walk *w = arg;
+        struct ref *r = container_of(n, struct ref, node);
+
+        if (w->err || r->seg->key == 0) /* private segments are not inherited */
+                return;
+        w->err = segref_take(w->hpd, w->to, r->seg, r->count);
+}
+
+int segref_copy_keyed(struct hpd *hpd, const struct refs *from, struct refs *to)
+{
+        struct walk w = {hpd, NULL, to, 0};
+
+        htab_foreach((struct htab *)&from->by_seg, copy_one, &w);
+        if (w.err)
+                segref_release_all(hpd, to);
+        return w.err;
+}
+
+static void move_one(struct hnode *n, void *arg)
+{
+        struct walk *w = arg;
+        struct ref *r = container_of(n, struct ref, node);
+        struct ref *t;
+
+        if (w->err)
+                return;
+        t = entry(w->to, r->seg);
+        if (!t) {
+                w->err = -ENOMEM;
+                return;
+        }
+        t->count += r->count;
+        unentry(w->holder, r);
+}
+
+int segref_move_all(struct hpd *hpd, struct refs *from, struct refs *to)
+{
+        struct walk w = {hpd, from, to, 0};
+
+        htab_foreach(&from->by_seg, move_one, &w);
+        return w.err;
+}
+
+uint64_t segref_count(const struct refs *holder, uint64_t id)
+{
+        struct ref *r = find(holder, id);
+
+        return r ? r->count : 0;
+}
+
+size_t segref_nsegments(const struct refs *holder)
+{
+        return holder->by_seg.count;
+}
+
+struct segment *segref_create(struct hpd *hpd, int32_t key, uint64_t size, struct pool_size *ps,
+                              uid_t uid, gid_t gid, mode_t mode)
+{
+        struct segment *s = segment_new(&hpd->segs, key, size, ps, uid, gid, mode);
+
+        if (!s)
+                return NULL;
+        log_info("uid=%u: key=%" PRId32 " id=%" PRIu64 " %" PRIu64 " bytes of %" PRIu64
+                 " kB pages, mode %03o: creating",
+                 (unsigned)uid, s->key, s->id, s->size, s->page_size / 1024, (unsigned)s->mode);
+        worker_create(hpd->worker, s);
+        return s;
+}
+
+void segref_made(struct hpd *hpd, struct segment *s)
+{
+        if (s->error == 0) {
+                s->ready = 1;
+                keep_segment(&hpd->keep, s);
+        } else {
+                segment_unlink(&hpd->segs, s); /* the key is free for the next try */
+        }
+}
+
+void segref_settle(struct hpd *hpd, struct segment *s)
+{
+        if (s->users == 0)
+                destroy(hpd, s);
+}
+
+struct segment *segref_restore(struct hpd *hpd, const struct persist_rec *r, struct pool_size *ps,
+                               int fd, int kept, struct refs *holder)
+{
+        struct segment *s = segment_restore(&hpd->segs, r, ps, fd);
+
+        if (!s)
+                return NULL;
+        s->kept = kept;
+        if (segref_take(hpd, holder, s, 1) < 0) {
+                segment_unlink(&hpd->segs, s);
+                s->fd = -1; /* still the caller's */
+                segment_free(s);
+                return NULL;
+        }
+        return s;
+}
+
+void segref_remove_key(struct hpd *hpd, struct segment *s)
+{
+        char old[PERSIST_MAX + 1];
+        int named = segment_name(s, old, sizeof(old)) == 0;
+
+        keep_forget(&hpd->keep, s);
+        segment_forget_key(&hpd->segs, s);
+        if (named)
+                memory_rename(&hpd->backend, s, old);
+        keep_segment(&hpd->keep, s);
+}
+
+static void free_one(struct segment *s, void *arg)
+{
+        struct hpd *hpd = arg;
+
+        segment_unlink(&hpd->segs, s);
+        segment_free(s);
+}
+
+void segref_shutdown(struct hpd *hpd)
+{
+        segment_foreach(&hpd->segs, free_one, hpd);
+        htab_free(&hpd->segs.by_id);
+        htab_free(&hpd->segs.by_key);
+}
