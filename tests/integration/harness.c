@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -27,10 +28,27 @@
 
 struct daemon hp_daemon;
 
-/* The pools as the first daemon of this process found them. */
-static uint64_t saved_pool[2];
+/* The pools as the first daemon of this process found them: their sizes,
+ * and the pages in use then. */
+size_t hp_page_sizes[8];
+int hp_npage_sizes;
+static uint64_t saved_pool[8], used_at_start[8];
 static int pool_saved;
-static const size_t pool_sizes[2] = {MB2, GB1};
+
+static void find_page_sizes(void)
+{
+        struct dirent *de;
+        DIR *d = opendir("/sys/kernel/mm/hugepages");
+        unsigned long kb;
+
+        ck_assert_msg(d != NULL, "no /sys/kernel/mm/hugepages: %s", strerror(errno));
+        hp_npage_sizes = 0;
+        while ((de = readdir(d)) && hp_npage_sizes < 8)
+                if (sscanf(de->d_name, "hugepages-%lukB", &kb) == 1)
+                        hp_page_sizes[hp_npage_sizes++] = (size_t)kb * 1024;
+        closedir(d);
+        ck_assert_int_gt(hp_npage_sizes, 0);
+}
 
 static void sysfs_path(char *buf, size_t len, size_t page_size, const char *file)
 {
@@ -222,14 +240,43 @@ static int connectable(void *arg)
         return r == 0;
 }
 
+/* Descriptors of pid that are segments' memory (a memfd "hugepaged:...", a
+ * hugetlbfs file "hpd2-seg-..."). */
+static int segment_fds(pid_t pid)
+{
+        char dir[64], path[400], target[400];
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
+        snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+        d = opendir(dir);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                ssize_t len;
+
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                len = readlink(path, target, sizeof(target) - 1);
+                if (len <= 0)
+                        continue;
+                target[len] = '\0';
+                n += strstr(target, "/memfd:hugepaged:") || strstr(target, "/hpd2-seg-");
+        }
+        closedir(d);
+        return n;
+}
+
 static void spawn_daemon(struct daemon *d, const char *const *extra)
 {
         const char *argv[16] = {HUGEPAGED_BIN, "--socket", d->sock};
         int n = 3;
 
         if (!pool_saved) {
-                for (int i = 0; i < 2; i++)
-                        saved_pool[i] = pool_total(pool_sizes[i]);
+                find_page_sizes();
+                for (int i = 0; i < hp_npage_sizes; i++) {
+                        saved_pool[i] = pool_total(hp_page_sizes[i]);
+                        used_at_start[i] = pool_used(hp_page_sizes[i]);
+                }
                 pool_saved = 1;
         }
         while (extra && *extra && n < 15)
@@ -245,6 +292,8 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
         }
         ck_assert_msg(wait_until(connectable, d, 5000), "hugepaged did not come up on %s", d->sock);
         setenv("HUGEPAGED_SOCKET", d->sock, 1);
+        /* Segments a restarted daemon found are not part of its own. */
+        d->fds = fd_count_settled(d->pid) - segment_fds(d->pid);
 }
 
 void daemon_start(struct daemon *d, const char *const *extra)
@@ -304,9 +353,89 @@ void daemon_stop(struct daemon *d)
         }
         if (d->dir[0])
                 remove_dir(d->dir);
-        for (int i = 0; i < 2 && pool_saved; i++)
-                if (pool_total(pool_sizes[i]) != saved_pool[i])
-                        pool_set(pool_sizes[i], saved_pool[i]);
+        for (int i = 0; i < hp_npage_sizes && pool_saved; i++)
+                if (pool_total(hp_page_sizes[i]) != saved_pool[i])
+                        pool_set(hp_page_sizes[i], saved_pool[i]);
+}
+
+/* What this process's exit would do for the daemon: unmap every segment
+ * (memfds named "hugepaged:...", hugetlbfs files named "hpd2-seg-...") and
+ * close every connection to d. The test is over; nothing uses them after. */
+static void let_go_as_exit_would(const struct daemon *d)
+{
+        char line[512];
+        FILE *f = fopen("/proc/self/maps", "re");
+        struct dirent *de;
+        DIR *dir;
+
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long lo, hi;
+
+                if ((strstr(line, "/memfd:hugepaged:") || strstr(line, "/hpd2-seg-")) &&
+                    sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+                        munmap((void *)lo, hi - lo);
+        }
+        fclose(f);
+        dir = opendir("/proc/self/fd");
+        ck_assert_ptr_nonnull(dir);
+        while ((de = readdir(dir))) {
+                struct sockaddr_un a;
+                socklen_t len = sizeof(a);
+                int fd = atoi(de->d_name);
+
+                if (de->d_name[0] == '.' || fd == dirfd(dir))
+                        continue;
+                memset(&a, 0, sizeof(a));
+                if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 && a.sun_family == AF_UNIX &&
+                    strcmp(a.sun_path, d->sock) == 0)
+                        close(fd);
+        }
+        closedir(dir);
+}
+
+void daemon_check_clean(struct daemon *d)
+{
+        let_go_as_exit_would(d);
+        if (d->pid > 0) {
+                int n = fd_count_reaches(d->pid, d->fds, 3000);
+
+                ck_assert_msg(n == d->fds, "the daemon has %d descriptors, %d when it came up", n,
+                              d->fds);
+        }
+        for (int i = 0; i < hp_npage_sizes && pool_saved; i++)
+                ck_assert_msg(wait_used(hp_page_sizes[i], used_at_start[i], 3000),
+                              "%zu kB pages in use: %" PRIu64 ", %" PRIu64 " at the start",
+                              hp_page_sizes[i] / 1024, pool_used(hp_page_sizes[i]),
+                              used_at_start[i]);
+}
+
+void daemon_stop_clean(struct daemon *d)
+{
+        daemon_check_clean(d);
+        daemon_stop(d);
+}
+
+int hp_need_page_size(size_t page_size)
+{
+        uint64_t before;
+        int ok;
+
+        if (!hp_npage_sizes)
+                find_page_sizes();
+        before = pool_total(page_size);
+        pool_set(page_size, before + 1);
+        ok = pool_total(page_size) > before;
+        pool_set(page_size, before);
+        if (ok)
+                return 1;
+        fprintf(stderr,
+                "\n*** %s: this machine cannot make %zu kB huge pages; the test of "
+                "them did not run ***\n\n",
+                getenv("CI") ? "FAILED" : "NOT TESTED", page_size / 1024);
+        ck_assert_msg(!getenv("CI"), "CI needs %zu kB huge pages, and cannot make one",
+                      page_size / 1024);
+        return 0;
 }
 
 uint64_t hp_base2m;
@@ -334,17 +463,9 @@ void hp_setup(void)
         daemon_start(&hp_daemon, NULL);
 }
 
-int hp_daemon_fds;
-
-void hp_setup_counted(void)
-{
-        hp_setup();
-        hp_daemon_fds = fd_count_settled(hp_daemon.pid);
-}
-
 void hp_teardown(void)
 {
-        daemon_stop(&hp_daemon);
+        daemon_stop_clean(&hp_daemon);
 }
 
 int wait_exit(pid_t pid)

@@ -19,6 +19,7 @@ struct daemon {
         pid_t pid;
         char dir[64];
         char sock[160];
+        int fds; /* its descriptors once it was up (settled), less segments' */
 };
 
 /* The daemon of the running test, started by hp_setup(). */
@@ -33,19 +34,32 @@ void daemon_start_at(struct daemon *d, const char *sock);
 void daemon_start_args(struct daemon *d, const char *sock, const char *const *extra);
 /* SIGTERM and wait; then restore the pools as they were at start. */
 void daemon_stop(struct daemon *d);
+/* What every test's teardown asserts: once this process has let go of what
+ * it still holds, as its exit would (its mappings of segments, its
+ * connections to d), the daemon's descriptors are back to what it had when
+ * it came up, and the kernel's huge pages in use, of every size, to what
+ * they were when the test's first daemon started. */
+void daemon_check_clean(struct daemon *d);
+/* daemon_check_clean, then daemon_stop. */
+void daemon_stop_clean(struct daemon *d);
+
+/* The page sizes the kernel offers (from sysfs), and how many. */
+extern size_t hp_page_sizes[8];
+extern int hp_npage_sizes;
+/* Whether pages of that size can be had here (the pool can grow by one).
+ * If not, says so loudly on stderr; under $CI it fails the test instead:
+ * nothing is skipped on CI. */
+int hp_need_page_size(size_t page_size);
 
 /* Pages of 2 MiB in use when hp_setup() started the daemon, and in use now
  * beyond that. */
 extern uint64_t hp_base2m;
 uint64_t used2m(void);
 
-/* Check fixtures: a default daemon per test. */
+/* Check fixtures: a default daemon per test; the teardown is
+ * daemon_stop_clean(). */
 void hp_setup(void);
 void hp_teardown(void);
-/* hp_setup, then the daemon's settled descriptor count into hp_daemon_fds,
- * for tests that check nothing leaked. */
-extern int hp_daemon_fds;
-void hp_setup_counted(void);
 
 /* Descriptors open in a process (/proc/PID/fd). */
 int fd_count(pid_t pid);

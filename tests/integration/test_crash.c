@@ -68,7 +68,7 @@ static void die_at(enum when when, int key)
 static void expect_clean(void)
 {
         ck_assert(wait_used(MB2, hp_base2m, 3000));
-        ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, hp_daemon_fds, 3000), hp_daemon_fds);
+        ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, hp_daemon.fds, 3000), hp_daemon.fds);
         ck_assert_int_eq(kill(hp_daemon.pid, 0), 0);
 }
 
@@ -192,7 +192,7 @@ static Suite *crash_suite(void)
         Suite *s = suite_create("crash");
         TCase *tc = tcase_create("clients");
 
-        tcase_add_checked_fixture(tc, hp_setup_counted, hp_teardown);
+        tcase_add_checked_fixture(tc, hp_setup, hp_teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, killed_before_the_reply);
         tcase_add_test(tc, killed_after_the_descriptor_arrived);

@@ -25,7 +25,7 @@ static struct daemon d;
 
 static void teardown(void)
 {
-        daemon_stop(&d);
+        daemon_stop_clean(&d);
 }
 
 /* Run hugepaged to completion with args; return its exit status (it must

@@ -77,8 +77,8 @@ static void expect_healthy(void)
         ck_assert_int_eq(free_hugepages(p), 0);
         ck_assert(wait_used(MB2, hp_base2m, 1000));
         /* The library's own connection is one more. */
-        ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, hp_daemon_fds + 1, 2000),
-                         hp_daemon_fds + 1);
+        ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, hp_daemon.fds + 1, 2000),
+                         hp_daemon.fds + 1);
 }
 
 START_TEST(garbage)
@@ -364,7 +364,7 @@ static Suite *hostile_suite(void)
         Suite *s = suite_create("hostile");
         TCase *tc = tcase_create("clients");
 
-        tcase_add_checked_fixture(tc, hp_setup_counted, hp_teardown);
+        tcase_add_checked_fixture(tc, hp_setup, hp_teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, garbage);
         tcase_add_test(tc, oversized_and_undersized);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hp_proto.h"
+#include "unit.h"
 
 static int count_fds(void)
 {
@@ -81,7 +82,7 @@ static size_t sample(uint16_t type, void *body)
                     (struct hp_list_reply){.id = 5, .key = 42, .npids = 1, .pids = {77}};
                 break;
         case HP_MSG_STATUS:
-                *(struct hp_fork *)body = (struct hp_fork){0};
+                *(struct hp_status_req *)body = (struct hp_status_req){0};
                 break;
         case HP_MSG_STATUS_REPLY:
                 *(struct hp_status_reply *)body =
@@ -378,11 +379,5 @@ static Suite *proto_suite(void)
 
 int main(void)
 {
-        SRunner *sr = srunner_create(proto_suite());
-        int failed;
-
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed ? 1 : 0;
+        return unit_run(proto_suite());
 }
