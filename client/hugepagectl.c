@@ -4,6 +4,7 @@
  *
  *   hugepagectl [--socket PATH] [--json] list
  *   hugepagectl [--socket PATH] [--json] status
+ *   hugepagectl [--socket PATH] [--json] users
  *   hugepagectl [--socket PATH] [--json] remove KEY | --id ID
  *
  * Exit status: 0 done; 1 the daemon refused (no such key, not yours);
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "hugepages.h"
@@ -37,7 +39,8 @@ static void usage(FILE *f)
                 "\n"
                 "Commands:\n"
                 "  list              the segments you may read (root: all)\n"
-                "  status            the daemon and the huge page pools\n"
+                "  status            the daemon, the huge page pools, and your usage\n"
+                "  users             each user's usage against its limits (others: root only)\n"
                 "  remove KEY        no new attaches to KEY; the memory goes with its last user\n"
                 "  remove --id ID    the same, by segment id\n"
                 "\n"
@@ -92,11 +95,20 @@ static const char *human(uint64_t bytes, char *buf, size_t len)
         static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
         int u = 0;
 
+        double v = (double)bytes;
+
         while (bytes >= 1024 && bytes % 1024 == 0 && u < 4) {
                 bytes /= 1024;
                 u++;
         }
-        snprintf(buf, len, "%" PRIu64 " %s", bytes, unit[u]);
+        if (bytes < 1024 || u == 4) {
+                snprintf(buf, len, "%" PRIu64 " %s", bytes, unit[u]);
+                return buf;
+        }
+        /* Not a whole number of any unit: one decimal of the largest. */
+        for (u = 0; v >= 1024 && u < 4; u++)
+                v /= 1024;
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
         return buf;
 }
 
@@ -180,17 +192,133 @@ static int cmd_list(void)
         return 0;
 }
 
+/* A limit: the number, or "-" (text) / null (JSON) for none. */
+static const char *limit_text(uint64_t v, int bytes, char *buf, size_t len)
+{
+        if (v == HP_NO_LIMIT)
+                return json ? "null" : "-";
+        if (bytes && !json)
+                return human(v, buf, len);
+        snprintf(buf, len, "%" PRIu64, v);
+        return buf;
+}
+
+static void print_user_json(const struct hp_users_reply *u)
+{
+        char b[8][32], nb[16];
+        struct passwd *pw = getpwuid(u->uid);
+
+        printf("{\"uid\": %" PRIu32 ", \"user\": ", u->uid);
+        jstr(name_or_id(pw ? pw->pw_name : NULL, u->uid, nb, sizeof(nb)));
+        printf(", \"bytes\": %" PRIu64 ", \"max_bytes\": %s, \"segments\": %" PRIu64
+               ", \"max_segments\": %s, \"connections\": %" PRIu64
+               ", \"max_connections\": %s, \"fork_holds\": %" PRIu64
+               ", \"max_fork_holds\": %s, \"page_sizes\": [",
+               u->bytes, limit_text(u->max_bytes, 1, b[0], 32), u->segments,
+               limit_text(u->max_segments, 0, b[1], 32), u->connections,
+               limit_text(u->max_connections, 0, b[2], 32), u->fork_holds,
+               limit_text(u->max_fork_holds, 0, b[3], 32));
+        for (uint32_t i = 0; i < u->nsizes; i++)
+                printf("%s{\"page_size\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"max_bytes\": %s}",
+                       i ? ", " : "", u->sizes[i].page_size, u->sizes[i].bytes,
+                       limit_text(u->sizes[i].max_bytes, 1, b[4], 32));
+        printf("]}");
+}
+
+static void print_user_row(const struct hp_users_reply *u)
+{
+        char b[8][32], nb[16];
+        struct passwd *pw = getpwuid(u->uid);
+
+        printf("%-10" PRIu32 " %-12s %10s %10s %8" PRIu64 " %8s %6" PRIu64 " %6s %6" PRIu64
+               " %6s\n",
+               u->uid, name_or_id(pw ? pw->pw_name : NULL, u->uid, nb, sizeof(nb)),
+               human(u->bytes, b[0], 32), limit_text(u->max_bytes, 1, b[1], 32), u->segments,
+               limit_text(u->max_segments, 0, b[2], 32), u->connections,
+               limit_text(u->max_connections, 0, b[3], 32), u->fork_holds,
+               limit_text(u->max_fork_holds, 0, b[4], 32));
+}
+
+static const char user_header[] = "%-10s %-12s %10s %10s %8s %8s %6s %6s %6s %6s\n";
+#define USER_COLUMNS                                                                               \
+        "UID", "USER", "BYTES", "MAX", "SEGMENTS", "MAX", "CONNS", "MAX", "HOLDS", "MAX"
+
+/* One USERS round trip: 0 (a user in *out), 1 (no more), or an exit code. */
+static int next_user(uint32_t from, struct hp_msg *reply)
+{
+        struct hp_users req = {.from_uid = from};
+        int r =
+            conn_call(&conn, HP_MSG_USERS, &req, sizeof(req), HP_MSG_USERS_REPLY, reply, NULL, 0);
+
+        if (r < 0)
+                return no_daemon(r);
+        if (reply->u.users_reply.st.status == ENOENT)
+                return 1;
+        if (reply->u.users_reply.st.status)
+                return no_daemon(-reply->u.users_reply.st.status);
+        return 0;
+}
+
+static int cmd_users(void)
+{
+        struct hp_users_reply all = {0};
+        struct hp_msg reply;
+        uint32_t from = 0;
+        char b[2][32];
+        int n = 0, r;
+
+        while ((r = next_user(from, &reply)) == 0) {
+                const struct hp_users_reply *u = &reply.u.users_reply;
+
+                if (n == 0 && json)
+                        printf("{\"users\": [");
+                else if (n == 0)
+                        printf(user_header, USER_COLUMNS);
+                if (json) {
+                        printf("%s\n    ", n ? "," : "");
+                        print_user_json(u);
+                } else {
+                        print_user_row(u);
+                }
+                all = *u;
+                n++;
+                if (u->uid == UINT32_MAX)
+                        break;
+                from = u->uid + 1;
+        }
+        if (r > 1)
+                return r;
+        /* Every user together is root's to see. */
+        if (json && getuid() != 0) {
+                printf("%s], \"all_users\": null}\n", n ? "\n  " : "{\"users\": [");
+        } else if (json) {
+                printf("%s], \"all_users\": {\"bytes\": %" PRIu64 ", \"max_bytes\": %s}}\n",
+                       n ? "\n  " : "{\"users\": [", all.all_bytes,
+                       limit_text(all.max_all_bytes, 1, b[0], 32));
+        } else if (n == 0) {
+                printf(user_header, USER_COLUMNS);
+        }
+        if (!json && getuid() == 0)
+                printf("all non-root users: %s of %s\n", human(all.all_bytes, b[0], 32),
+                       limit_text(all.max_all_bytes, 1, b[1], 32));
+        return 0;
+}
+
 static int cmd_status(void)
 {
         struct hp_status_req req = {0};
         struct hp_msg reply;
         const struct hp_status_reply *s = &reply.u.status_reply;
         char b[32];
+        struct hp_msg mine;
         int r = conn_call(&conn, HP_MSG_STATUS, &req, sizeof(req), HP_MSG_STATUS_REPLY, &reply,
                           NULL, 0);
 
         if (r < 0)
                 return no_daemon(r);
+        r = next_user((uint32_t)getuid(), &mine);
+        if (r > 1)
+                return r;
         if (json) {
                 printf("{\"version\": ");
                 jstr(s->version);
@@ -203,7 +331,12 @@ static int cmd_status(void)
                                ", \"added\": %" PRIu64 "}",
                                i ? ", " : "", s->sizes[i].page_size, s->sizes[i].total,
                                s->sizes[i].free, s->sizes[i].reserved, s->sizes[i].added);
-                printf("]}\n");
+                printf("], \"usage\": ");
+                if (r == 0)
+                        print_user_json(&mine.u.users_reply);
+                else
+                        printf("null");
+                printf("}\n");
                 return 0;
         }
         printf("hugepaged %s (protocol %d), up %" PRIu64 " s\n", s->version, HP_PROTO_VERSION,
@@ -215,6 +348,11 @@ static int cmd_status(void)
                 printf("%-10s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
                        human(s->sizes[i].page_size, b, sizeof(b)), s->sizes[i].total,
                        s->sizes[i].free, s->sizes[i].reserved, s->sizes[i].added);
+        if (r == 0) {
+                printf("\nyour usage and limits:\n");
+                printf(user_header, USER_COLUMNS);
+                print_user_row(&mine.u.users_reply);
+        }
         return 0;
 }
 
@@ -300,6 +438,8 @@ int main(int argc, char **argv)
                 return cmd_list();
         if (!strcmp(argv[optind], "status") && optind + 1 == argc)
                 return cmd_status();
+        if (!strcmp(argv[optind], "users") && optind + 1 == argc)
+                return cmd_users();
         if (!strcmp(argv[optind], "remove"))
                 return cmd_remove(argc - optind - 1, argv + optind + 1);
         usage(stderr);

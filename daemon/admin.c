@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "config.h"
 #include "hpd.h"
 #include "log.h"
 #include "policy.h"
@@ -112,8 +113,8 @@ int admin_status(struct client *c, const struct hp_msg *m, struct reply *r)
                 st->sizes[st->nsizes].total = total;
                 st->sizes[st->nsizes].free = free;
                 st->sizes[st->nsizes].reserved = resv;
-                /* The worker's count; a moment stale at worst. */
-                st->sizes[st->nsizes].added = pool_added(ps);
+                /* Surplus pages: what growth brought about and users still hold. */
+                st->sizes[st->nsizes].added = pool_surplus(ps);
                 st->nsizes++;
         }
         snprintf(st->version, sizeof(st->version), "%s", HUGEPAGED_VERSION);
@@ -135,5 +136,73 @@ int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r)
                  " users left)",
                  c->cred.pid, c->cred.uid, s->key, s->id, s->users);
         segref_remove_key(c->hpd, s);
+        return 0;
+}
+
+struct first_user {
+        uint32_t from;
+        const struct user *best;
+};
+
+static void find_user(const struct user *u, void *arg)
+{
+        struct first_user *f = arg;
+
+        if (u->uid >= f->from && (!f->best || u->uid < f->best->uid))
+                f->best = u;
+}
+
+int admin_users(struct client *c, const struct hp_msg *m, struct reply *r)
+{
+        struct hpd *hpd = c->hpd;
+        struct first_user f = {m->u.users.from_uid, NULL};
+        struct hp_users_reply *u = &r->u.users;
+        struct limits l;
+        uid_t uid;
+
+        if (c->cred.uid == 0) {
+                user_foreach(&hpd->users, find_user, &f);
+                if (!f.best)
+                        return -ENOENT;
+                uid = f.best->uid;
+        } else {
+                if (c->cred.uid < f.from)
+                        return -ENOENT;
+                uid = c->cred.uid;
+                f.best = user_find(&hpd->users, uid);
+        }
+        *u = (struct hp_users_reply){.uid = (uint32_t)uid};
+        if (f.best) {
+                u->bytes = f.best->count[USER_BYTES];
+                u->segments = f.best->count[USER_SEGMENTS];
+                u->connections = f.best->count[USER_CONNECTIONS];
+                u->fork_holds = f.best->count[USER_FORK_HOLDS];
+        }
+        if (uid == c->cred.uid) {
+                /* The caller's own: its limits as they apply now. */
+                config_limits_for(hpd->config, &c->cred, &l);
+                u->max_bytes = l.bytes;
+                u->max_segments = l.segments;
+                u->max_connections = l.connections;
+                u->max_fork_holds = l.fork_holds;
+        } else {
+                u->max_bytes = f.best->limit[USER_BYTES];
+                u->max_segments = f.best->limit[USER_SEGMENTS];
+                u->max_connections = f.best->limit[USER_CONNECTIONS];
+                u->max_fork_holds = f.best->limit[USER_FORK_HOLDS];
+        }
+        for (size_t i = 0; i < hpd->pool.nsizes && u->nsizes < HP_USERS_SIZES; i++) {
+                uint64_t ps = hpd->pool.sizes[i].page_size;
+
+                u->sizes[u->nsizes].page_size = ps;
+                u->sizes[u->nsizes].bytes = f.best ? f.best->bytes[i] : 0;
+                u->sizes[u->nsizes].max_bytes =
+                    uid == c->cred.uid ? config_bytes_limit(&l, ps) : f.best->size_limit[i];
+                u->nsizes++;
+        }
+        if (c->cred.uid == 0) {
+                u->all_bytes = hpd->users.all_bytes;
+                u->max_all_bytes = hpd->config->all_users;
+        }
         return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * admin.h - what hugepagectl asks: the segments, the daemon's state, removal.
  *
- * Owns: deciding what a peer may see (the segments it may read; root sees
- * all) and remove (owner or root), and filling the replies. Removal itself
+ * Owns: deciding what a peer may see (the segments it may read, its own
+ * usage; root sees all) and remove (owner or root), and filling the replies. Removal itself
  * is segref.c's. Handlers as client.h describes (handler_fn).
  */
 #ifndef HPD_ADMIN_H
@@ -13,5 +13,6 @@
 int admin_list(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_status(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_users(struct client *c, const struct hp_msg *m, struct reply *r);
 
 #endif

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "config.h"
 #include "log.h"
 
 /* Requests handled per readiness callback before others get a turn. */
@@ -32,6 +34,7 @@ static void client_free(struct client *c)
         close(c->fd);
         list_unlink(&c->link);
         c->owner->count--;
+        user_uncharge(c->owner->users, &c->conn);
         log_debug("client pid=%d uid=%u: disconnected", c->cred.pid, c->cred.uid);
         policy_creds_free(&c->cred);
         free(c);
@@ -139,6 +142,23 @@ void client_finish(struct client *c, int result, const struct reply *r)
         resume(c);
 }
 
+/* One of the peer's MaxConnections=; the extra one is refused, and logged
+ * once until the user is under its limit again. */
+static int charge_connection(struct clients *cs, struct client *c)
+{
+        struct limits l;
+        int r;
+
+        config_limits_for(*cs->config, &c->cred, &l);
+        r = user_charge(cs->users, &c->conn, c->cred.uid, USER_CONNECTIONS, 0, 1, l.connections, 0,
+                        0, 0);
+        if (r == -EDQUOT && user_should_log(cs->users, c->cred.uid, USER_CONNECTIONS))
+                log_warn("client pid=%d uid=%u: connection refused: %" PRIu64
+                         " is its MaxConnections= (logged once)",
+                         c->cred.pid, c->cred.uid, l.connections);
+        return r;
+}
+
 static void pause_accept(struct clients *cs)
 {
         struct timeval tv = {0, 100 * 1000};
@@ -198,6 +218,12 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
                         free(c);
                         continue;
                 }
+                if (charge_connection(cs, c) < 0) {
+                        policy_creds_free(&c->cred);
+                        close(fd);
+                        free(c);
+                        continue;
+                }
                 c->ev_read = event_new(cs->base, fd, EV_READ | EV_PERSIST, on_read, c);
                 c->ev_write = event_new(cs->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
                 list_append(&cs->all, &c->link);
@@ -211,10 +237,16 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 }
 
 int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
-                  const struct client_ops *ops, struct hpd *hpd)
+                  const struct client_ops *ops, struct hpd *hpd, struct users *users,
+                  struct config *const *config)
 {
-        *cs = (struct clients){
-            .base = base, .hpd = hpd, .ops = ops, .listen_fd = listen_fd, .max = max};
+        *cs = (struct clients){.base = base,
+                               .hpd = hpd,
+                               .ops = ops,
+                               .users = users,
+                               .config = config,
+                               .listen_fd = listen_fd,
+                               .max = max};
         list_init(&cs->all);
         cs->accept_ev = event_new(base, listen_fd, EV_READ | EV_PERSIST, on_accept, cs);
         cs->accept_pause = evtimer_new(base, on_accept_resume, cs);

@@ -19,7 +19,9 @@
 #include "list.h"
 #include "policy.h"
 #include "segment.h"
+#include "user.h"
 
+struct config;
 struct event;
 struct event_base;
 struct hpd;
@@ -34,6 +36,7 @@ struct reply {
                 struct hp_fork_reply fork;
                 struct hp_list_reply list;
                 struct hp_status_reply status;
+                struct hp_users_reply users;
         } u;
         int fd;
 };
@@ -43,6 +46,7 @@ struct client {
         struct hpd *hpd; /* for the layers above */
         int fd;
         struct creds cred;
+        struct charge conn; /* one of its user's MaxConnections= */
         struct event *ev_read, *ev_write;
         struct list link; /* clients.all */
 
@@ -76,6 +80,8 @@ struct clients {
         struct event_base *base;
         struct hpd *hpd;
         const struct client_ops *ops;
+        struct users *users;          /* where connections are charged */
+        struct config *const *config; /* the configuration in force */
         int listen_fd;
         struct list all;
         unsigned count, max;
@@ -83,10 +89,12 @@ struct clients {
         struct event *accept_pause; /* re-enables accept after EMFILE */
 };
 
-/* Start accepting on listen_fd, at most max clients at once. 0 or a negative
- * errno. */
+/* Start accepting on listen_fd, at most max clients at once, and as many
+ * per user as its MaxConnections= lets it (charged to users). 0 or a
+ * negative errno. */
 int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
-                  const struct client_ops *ops, struct hpd *hpd);
+                  const struct client_ops *ops, struct hpd *hpd, struct users *users,
+                  struct config *const *config);
 
 /* What a request's handler returns (dispatch.c): 0, the reply is filled in;
  * a negative errno, the reply is that status alone; REPLY_LATER, the handler

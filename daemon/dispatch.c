@@ -28,6 +28,7 @@ static const struct route routes[HP_MSG_TYPE_END] = {
     [HP_MSG_LIST] = {HP_MSG_LIST_REPLY, 0, 0, admin_list},
     [HP_MSG_STATUS] = {HP_MSG_STATUS_REPLY, 0, 0, admin_status},
     [HP_MSG_REMOVE] = {HP_MSG_REMOVE_REPLY, 0, 0, admin_remove},
+    [HP_MSG_USERS] = {HP_MSG_USERS_REPLY, 0, 0, admin_users},
 };
 
 int dispatch_check(void)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "hold.h"
 #include "hpd.h"
 #include "log.h"
@@ -28,8 +30,9 @@ struct hold {
         pid_t parent_pid;
         pid_t child; /* 0 until named */
         int pidfd;
-        struct event *ev; /* expiry timer, then the pidfd watch */
-        struct refs refs; /* what the child will be counted for */
+        struct event *ev;     /* expiry timer, then the pidfd watch */
+        struct refs refs;     /* what the child will be counted for */
+        struct charge charge; /* one of the parent's user's MaxForkHolds= */
 };
 
 /* Free the hold; its references go with it (unless moved already). */
@@ -39,6 +42,7 @@ static void hold_free(struct hold *h)
         if (h->parent)
                 h->parent->nholds--;
         segref_release_all(h->hpd, &h->refs);
+        user_uncharge(&h->hpd->users, &h->charge);
         if (h->ev)
                 event_free(h->ev);
         if (h->pidfd >= 0)
@@ -76,14 +80,25 @@ static uint64_t new_token(struct hpd *hpd)
 int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r)
 {
         struct timeval expiry = {HOLD_UNNAMED_SECONDS, 0};
+        struct limits l;
         struct hold *h;
+        int err;
 
         (void)m;
-        if (c->nholds >= HOLD_MAX_PER_CLIENT)
-                return -EAGAIN;
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
+        config_limits_for(c->hpd->config, &c->cred, &l);
+        err = user_charge(&c->hpd->users, &h->charge, c->cred.uid, USER_FORK_HOLDS, 0, 1,
+                          l.fork_holds, 0, 0, 0);
+        if (err < 0) {
+                if (err == -EDQUOT && user_should_log(&c->hpd->users, c->cred.uid, USER_FORK_HOLDS))
+                        log_warn("client pid=%d uid=%u: fork hold refused: %" PRIu64
+                                 " is its MaxForkHolds= (logged once)",
+                                 c->cred.pid, c->cred.uid, l.fork_holds);
+                free(h);
+                return err;
+        }
         h->hpd = c->hpd;
         h->pidfd = -1;
         refs_init(&h->refs);
@@ -91,6 +106,7 @@ int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r)
         if (!h->ev || htab_insert(&c->hpd->holds, &h->node, new_token(c->hpd)) < 0) {
                 if (h->ev)
                         event_free(h->ev);
+                user_uncharge(&c->hpd->users, &h->charge);
                 free(h);
                 return -ENOMEM;
         }

@@ -10,7 +10,8 @@
  * is dropped. A hold whose child was never named is dropped after
  * HOLD_UNNAMED_SECONDS, or HOLD_ORPHAN_SECONDS once its parent is gone too:
  * a living child claims within milliseconds of fork(), so by then there is
- * none. Handlers as client.h describes (handler_fn).
+ * none. Each hold is charged to its parent's user (MaxForkHolds=) until it
+ * is claimed or dropped. Handlers as client.h describes (handler_fn).
  */
 #ifndef HPD_HOLD_H
 #define HPD_HOLD_H
@@ -21,7 +22,6 @@ struct hpd;
 
 #define HOLD_UNNAMED_SECONDS 30
 #define HOLD_ORPHAN_SECONDS  1
-#define HOLD_MAX_PER_CLIENT  64
 
 int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r);
 int hold_fork_done(struct client *c, const struct hp_msg *m, struct reply *r);

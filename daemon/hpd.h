@@ -12,11 +12,13 @@
 #include <time.h>
 
 #include "client.h"
+#include "config.h"
 #include "htab.h"
 #include "keep.h"
 #include "memory.h"
 #include "pool.h"
 #include "segment.h"
+#include "user.h"
 
 struct event_base;
 struct notify;
@@ -31,6 +33,8 @@ struct hpd {
         struct pool pool;        /* pool.c (the worker's while it runs) */
         struct worker *worker;   /* worker.c */
         struct clients clients;  /* client.c */
+        struct config *config;   /* main.c: the configuration in force (swapped on SIGHUP) */
+        struct users users;      /* user.c: what each user holds */
         struct htab holds;       /* hold.c: token -> struct hold */
         struct restore *restore; /* restore.c: the grace period after a restart */
         struct notify *notify;   /* notify.c */

@@ -3,7 +3,8 @@
  *
  * The state memfd is rewritten with one pwrite(), padded with newlines to
  * the length it had, so a daemon killed at any moment leaves either the old
- * lines or the new ones, never half of each.
+ * lines or the new ones, never half of each. A growth is written before the
+ * pool grows and cleared after it is taken back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,13 +32,27 @@ void keep_init(struct keep *k, int dir)
         k->active = e && *e;
         k->state_fd = -1;
         k->dir = dir;
+        pthread_mutex_init(&k->lock, NULL);
+}
+
+void keep_use_markers(struct keep *k, int dir)
+{
+        if (k->dir < 0 && !k->active) {
+                k->dir = dir;
+                k->own_dir = 1;
+        } else {
+                close(dir);
+        }
 }
 
 void keep_close(struct keep *k)
 {
+        if (k->own_dir && k->dir >= 0)
+                close(k->dir);
         if (k->state_fd >= 0)
                 close(k->state_fd);
         k->state_fd = -1;
+        pthread_mutex_destroy(&k->lock);
 }
 
 static void notify_name(struct keep *k, const char *what, const char *name, int fd)
@@ -81,45 +96,21 @@ void keep_drop(struct keep *k, int fd, const char *name)
         close(fd);
 }
 
-void keep_adopt_state(struct keep *k, int fd, size_t len)
+void keep_drop_marker(struct keep *k, const char *name)
 {
-        if (k->state_fd >= 0)
-                close(k->state_fd);
-        k->state_fd = fd;
-        k->state_len = len;
+        if (k->dir >= 0)
+                unlinkat(k->dir, name, 0);
 }
 
-void keep_mark_persisted(struct keep *k, const struct pool *p, const struct pool_size *ps)
+static int growth_name(const struct pool_size *ps, const struct pool_growth *g, char *buf,
+                       size_t cap)
 {
-        k->kept[ps - p->sizes] = pool_added(ps);
-}
-
-static int pool_name(const struct pool_size *ps, uint64_t added, char *buf, size_t cap)
-{
-        struct persist_rec r = {.kind = PERSIST_POOL, .u.pool = {ps->page_size, added}};
+        struct persist_rec r = {.kind = PERSIST_POOL, .u.pool = {ps->page_size, g->pages, g->base}};
 
         return persist_format(&r, buf, cap);
 }
 
-/* hugetlbfs: the marker of one size follows its count, by one rename. */
-static void save_marker(struct keep *k, const struct pool_size *ps, uint64_t from, uint64_t to)
-{
-        char old[PERSIST_MAX + 1], name[PERSIST_MAX + 1];
-        int fd;
-
-        pool_name(ps, from, old, sizeof(old));
-        pool_name(ps, to, name, sizeof(name));
-        if (from && to) {
-                renameat(k->dir, old, k->dir, name);
-        } else if (to) {
-                fd = openat(k->dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        close(fd);
-        } else {
-                unlinkat(k->dir, old, 0);
-        }
-}
-
+/* The state memfd holds a line per growth in flight. k->lock held. */
 static void save_state(struct keep *k, const struct pool *p)
 {
         char buf[STATE_MAX];
@@ -127,9 +118,12 @@ static void save_state(struct keep *k, const struct pool *p)
         int first = k->state_fd < 0;
 
         for (size_t i = 0; i < p->nsizes; i++) {
-                int n = pool_name(&p->sizes[i], k->kept[i], buf + len, sizeof(buf) - len - 1);
+                int n;
 
-                if (n < 0 || !k->kept[i])
+                if (!k->growth[i].pages)
+                        continue;
+                n = growth_name(&p->sizes[i], &k->growth[i], buf + len, sizeof(buf) - len - 1);
+                if (n < 0)
                         continue;
                 len += (size_t)n;
                 buf[len++] = '\n';
@@ -161,20 +155,44 @@ static void save_state(struct keep *k, const struct pool *p)
         }
 }
 
-void keep_pool(struct keep *k, const struct pool *p)
+void keep_adopt_state(struct keep *k, int fd, size_t len)
 {
-        int changed = 0;
+        pthread_mutex_lock(&k->lock);
+        if (k->state_fd >= 0)
+                close(k->state_fd);
+        k->state_fd = fd;
+        k->state_len = len;
+        /* Its growths were undone (restore.c): it says nothing any more. */
+        if (len) {
+                char blank[STATE_MAX];
 
-        for (size_t i = 0; i < p->nsizes; i++) {
-                uint64_t now = pool_added(&p->sizes[i]);
-
-                if (now == k->kept[i])
-                        continue;
-                if (k->dir >= 0)
-                        save_marker(k, &p->sizes[i], k->kept[i], now);
-                k->kept[i] = now;
-                changed = 1;
+                memset(blank, '\n', len < sizeof(blank) ? len : sizeof(blank));
+                if (pwrite(fd, blank, len < sizeof(blank) ? len : sizeof(blank), 0) < 0)
+                        log_warn("store: cannot clear the state: %s", errname(errno));
         }
-        if (changed && k->active)
+        pthread_mutex_unlock(&k->lock);
+}
+
+void keep_growth(struct keep *k, const struct pool *p, const struct pool_size *ps,
+                 const struct pool_growth *g)
+{
+        size_t i = (size_t)(ps - p->sizes);
+        char name[PERSIST_MAX + 1];
+        int fd;
+
+        pthread_mutex_lock(&k->lock);
+        if (k->dir >= 0) {
+                /* hugetlbfs: a marker file while the growth is in flight. */
+                if (g && growth_name(ps, g, name, sizeof(name)) > 0) {
+                        fd = openat(k->dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                        if (fd >= 0)
+                                close(fd);
+                } else if (!g && growth_name(ps, &k->growth[i], name, sizeof(name)) > 0) {
+                        unlinkat(k->dir, name, 0);
+                }
+        }
+        k->growth[i] = g ? *g : (struct pool_growth){0};
+        if (k->active)
                 save_state(k, p);
+        pthread_mutex_unlock(&k->lock);
 }

@@ -2,17 +2,18 @@
  * keep.h - what the daemon leaves for the next one.
  *
  * Owns: systemd's file descriptor store (each ready segment's memfd under its
- * record as FDNAME; the state memfd, "hpd2-state", with one line per pool
- * record) and the pool's marker files in the hugetlbfs directory (an empty
- * file named by its record). The records' text is persist.c's; reading them
- * back at start is restore.c's. Without $NOTIFY_SOCKET nothing goes to
- * systemd. A daemon ending on SIGTERM leaves everything where it is: systemd
- * keeps its store across "systemctl restart" and empties it on "stop".
- * Must never decide what lives or dies.
+ * record as FDNAME; the state memfd, "hpd2-state", with a line for each pool
+ * growth in flight) and, with the hugetlbfs backend, a marker file per
+ * growth in flight named by its record. The records' text is persist.c's;
+ * reading them back at start is restore.c's. Without $NOTIFY_SOCKET nothing
+ * goes to systemd. A daemon ending on SIGTERM leaves everything where it
+ * is: systemd keeps its store across "systemctl restart" and empties it on
+ * "stop". Must never decide what lives or dies.
  */
 #ifndef HPD_KEEP_H
 #define HPD_KEEP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,29 +22,38 @@
 struct segment;
 
 struct keep {
-        int active;                    /* descriptors go to systemd's store */
-        int state_fd;                  /* the state memfd, or -1 until needed */
-        size_t state_len;              /* bytes last written there */
-        int dir;                       /* hugetlbfs directory for pool markers, or -1 */
-        uint64_t kept[POOL_MAX_SIZES]; /* each pool size's added count, as persisted */
+        int active;           /* descriptors go to systemd's store */
+        int dir;              /* directory for growth markers (hugetlbfs, or the socket's), or -1 */
+        int own_dir;          /* dir is keep's to close */
+        pthread_mutex_t lock; /* the growths and the state memfd: the worker writes them */
+        int state_fd;         /* the state memfd, or -1 until needed */
+        size_t state_len;     /* bytes last written there */
+        struct pool_growth growth[POOL_MAX_SIZES]; /* in flight, per pool size */
 };
 
 /* dir: the hugetlbfs backend's directory, or -1. */
 void keep_init(struct keep *k, int dir);
+/* Without systemd's store or a hugetlbfs directory: keep growth markers in
+ * dir (the socket's own directory), which keep then owns. */
+void keep_use_markers(struct keep *k, int dir);
 void keep_close(struct keep *k);
 
 /* A ready segment into the store; out again (destroyed, or about to be renamed). */
 void keep_segment(struct keep *k, struct segment *s);
 void keep_forget(struct keep *k, struct segment *s);
 
-/* Persist the pool's added counts where they changed since the last call. */
-void keep_pool(struct keep *k, const struct pool *p);
+/* From the worker, around a pool growth: g as it is about to happen, then
+ * NULL once it is taken back. Persisted before the growth, so that a daemon
+ * that dies in between leaves what the next needs to undo it. */
+void keep_growth(struct keep *k, const struct pool *p, const struct pool_size *ps,
+                 const struct pool_growth *g);
 
 /* At start-up (restore.c): a stored entry that is not ours to keep is closed
  * and taken out of the store; the state memfd of the previous daemon is
- * adopted; a count read back is what is persisted already. */
+ * adopted (and rewritten empty: what it said has been undone); a marker file
+ * is removed. */
 void keep_drop(struct keep *k, int fd, const char *name);
 void keep_adopt_state(struct keep *k, int fd, size_t len);
-void keep_mark_persisted(struct keep *k, const struct pool *p, const struct pool_size *ps);
+void keep_drop_marker(struct keep *k, const char *name);
 
 #endif

@@ -31,8 +31,8 @@ int persist_format(const struct persist_rec *r, char *buf, size_t cap)
                              r->u.seg.mode, r->u.seg.size, r->u.seg.page_size, r->u.seg.ctime);
                 break;
         case PERSIST_POOL:
-                n = snprintf(buf, cap, PREFIX "%d-pool-%" PRIu64 "-%" PRIu64, PERSIST_VERSION,
-                             r->u.pool.page_size, r->u.pool.added);
+                n = snprintf(buf, cap, PREFIX "%d-pool-%" PRIu64 "-%" PRIu64 "-%" PRIu64,
+                             PERSIST_VERSION, r->u.pool.page_size, r->u.pool.pages, r->u.pool.base);
                 break;
         case PERSIST_STATE:
                 n = snprintf(buf, cap, PREFIX "%d-state", PERSIST_VERSION);
@@ -119,17 +119,19 @@ static int parse_segment(struct cur *c, struct persist_rec *r)
 
 static int parse_pool(struct cur *c, struct persist_rec *r)
 {
-        uint64_t ps, added;
+        uint64_t ps, pages, base;
         int e;
 
         if ((e = field(c, 10, UINT64_MAX, 0, &ps)) < 0 ||
-            (e = field(c, 10, UINT64_MAX, 1, &added)) < 0)
+            (e = field(c, 10, UINT64_MAX, 0, &pages)) < 0 ||
+            (e = field(c, 10, UINT64_MAX, 1, &base)) < 0)
                 return e;
         if (ps == 0 || (ps & (ps - 1)))
                 return -EBADMSG;
         r->kind = PERSIST_POOL;
         r->u.pool.page_size = ps;
-        r->u.pool.added = added;
+        r->u.pool.pages = pages;
+        r->u.pool.base = base;
         return 0;
 }
 

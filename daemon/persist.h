@@ -8,7 +8,8 @@
  * record names its format's version in its first bytes:
  *
  *   hpd2-seg-ID-KEY-UID-GID-MODE-SIZE-PAGESIZE-CTIME   a segment's memory
- *   hpd2-pool-PAGESIZE-ADDED                           pages the daemon added
+ *   hpd2-pool-PAGESIZE-PAGES-BASE                      a pool growth not yet taken
+ *                                                      back: by PAGES, from BASE
  *   hpd2-state                                         the memfd of pool lines
  *
  * (decimal, MODE in octal; KEY is 0 once removed). Knows nothing of where a
@@ -40,7 +41,7 @@ struct persist_rec {
                         int64_t ctime;
                 } seg;
                 struct {
-                        uint64_t page_size, added;
+                        uint64_t page_size, pages, base;
                 } pool;
         } u;
 };

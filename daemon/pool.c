@@ -1,10 +1,10 @@
 /*
  * pool.c - the huge page pools; see pool.h.
  *
- * Growth is bounded: the daemon never asks for more huge pages than leave
- * a reserve of ordinary memory (MemAvailable minus an eighth of MemTotal), so
- * an absurd request fails with ENOMEM at once instead of squeezing the machine.
- * The added counts are written by the worker and read by the loop: atomics.
+ * Growth is bounded: by MaxGrow= (the surplus pages there are, all sizes
+ * together), and never so far that less than a reserve of ordinary memory
+ * would be left (MemAvailable minus an eighth of MemTotal), so an absurd
+ * request fails with ENOMEM at once instead of squeezing the machine.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -57,7 +57,7 @@ static int write_u64(const char *dir, const char *name, uint64_t v)
 }
 
 /* A /proc/meminfo figure in bytes, or 0. */
-static uint64_t meminfo(const char *field)
+uint64_t pool_meminfo(const char *field)
 {
         char line[128];
         uint64_t v = 0;
@@ -76,16 +76,6 @@ static uint64_t meminfo(const char *field)
         return v;
 }
 
-uint64_t pool_added(const struct pool_size *ps)
-{
-        return __atomic_load_n(&ps->added, __ATOMIC_RELAXED);
-}
-
-void pool_set_added(struct pool_size *ps, uint64_t added)
-{
-        __atomic_store_n(&ps->added, added, __ATOMIC_RELAXED);
-}
-
 uint64_t pool_grow_room(uint64_t mem_available, uint64_t mem_total, uint64_t page_size)
 {
         uint64_t reserve = mem_total / 8;
@@ -93,11 +83,14 @@ uint64_t pool_grow_room(uint64_t mem_available, uint64_t mem_total, uint64_t pag
         return mem_available > reserve ? (mem_available - reserve) / page_size : 0;
 }
 
-uint64_t pool_may_give(uint64_t free, uint64_t resv, uint64_t added)
+uint64_t pool_unused(uint64_t free, uint64_t resv)
 {
-        uint64_t unused = free > resv ? free - resv : 0;
+        return free > resv ? free - resv : 0;
+}
 
-        return unused < added ? unused : added;
+uint64_t pool_grow_allowed(uint64_t max_grow, uint64_t surplus, uint64_t page_size)
+{
+        return surplus < max_grow ? (max_grow - surplus) / page_size : 0;
 }
 
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv)
@@ -111,11 +104,30 @@ int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint6
         return read_u64(ps->dir, "resv_hugepages", resv);
 }
 
+uint64_t pool_surplus(const struct pool_size *ps)
+{
+        uint64_t n = 0;
+
+        read_u64(ps->dir, "surplus_hugepages", &n);
+        return n;
+}
+
 static int by_size(const void *a, const void *b)
 {
         const struct pool_size *x = a, *y = b;
 
         return (x->page_size > y->page_size) - (x->page_size < y->page_size);
+}
+
+/* Can this size have surplus pages? Writing the overcommit setting its own
+ * value is a no-op where it can, and EINVAL where it cannot (gigantic
+ * pages, such as 1 GiB ones). */
+static int surplus_possible(const struct pool_size *ps)
+{
+        uint64_t v;
+
+        return read_u64(ps->dir, "nr_overcommit_hugepages", &v) == 0 &&
+               write_u64(ps->dir, "nr_overcommit_hugepages", v) == 0;
 }
 
 int pool_init(struct pool *p, int may_grow)
@@ -125,7 +137,7 @@ int pool_init(struct pool *p, int may_grow)
 
         memset(p, 0, sizeof(*p));
         p->may_grow = may_grow;
-        p->default_size = meminfo("Hugepagesize");
+        p->default_size = pool_meminfo("Hugepagesize");
         d = opendir(SYSFS_HUGEPAGES);
         if (!d)
                 return -ENOENT;
@@ -138,6 +150,7 @@ int pool_init(struct pool *p, int may_grow)
                 ps = &p->sizes[p->nsizes++];
                 ps->page_size = (uint64_t)kb * 1024;
                 snprintf(ps->dir, sizeof(ps->dir), "%s/%s", SYSFS_HUGEPAGES, de->d_name);
+                ps->surplus = surplus_possible(ps);
         }
         closedir(d);
         qsort(p->sizes, p->nsizes, sizeof(p->sizes[0]), by_size);
@@ -154,81 +167,113 @@ struct pool_size *pool_find(struct pool *p, uint64_t page_size)
         return NULL;
 }
 
-static uint64_t available(const struct pool_size *ps)
+void pool_set_growth(struct pool *p, int may_grow, uint64_t max_grow)
+{
+        __atomic_store_n(&p->may_grow, may_grow, __ATOMIC_RELAXED);
+        __atomic_store_n(&p->max_grow, max_grow, __ATOMIC_RELAXED);
+}
+
+static const char *setting(const struct pool_size *ps)
+{
+        return ps->surplus ? "nr_overcommit_hugepages" : "nr_hugepages";
+}
+
+/* What growth raises: the overcommit setting, or the persistent pages
+ * (sysfs counts surplus pages in nr_hugepages). */
+static int read_setting(const struct pool_size *ps, uint64_t *v)
+{
+        uint64_t surplus = pool_surplus(ps);
+        int r = read_u64(ps->dir, setting(ps), v);
+
+        if (r == 0 && !ps->surplus)
+                *v = *v > surplus ? *v - surplus : 0;
+        return r;
+}
+
+static int write_setting(const struct pool_size *ps, uint64_t v)
+{
+        return write_u64(ps->dir, setting(ps), v);
+}
+
+static uint64_t unused(const struct pool_size *ps)
 {
         uint64_t total, free, resv;
 
         if (pool_read(ps, &total, &free, &resv) < 0)
                 return 0;
-        return pool_may_give(free, resv, UINT64_MAX);
+        return pool_unused(free, resv);
 }
 
-int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages)
+int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g)
 {
-        uint64_t have = available(ps), total, after, missing, room;
+        uint64_t have = unused(ps), missing, surplus = 0, from, after;
 
+        *g = (struct pool_growth){0};
         if (have >= npages)
                 return 0;
-        if (!p->may_grow)
+        if (!__atomic_load_n(&p->may_grow, __ATOMIC_RELAXED))
                 return -ENOMEM;
         missing = npages - have;
-        room = pool_grow_room(meminfo("MemAvailable"), meminfo("MemTotal"), ps->page_size);
-        if (missing > room) {
+        for (size_t i = 0; i < p->nsizes; i++)
+                surplus += pool_surplus(&p->sizes[i]) * p->sizes[i].page_size;
+        if (missing > pool_grow_allowed(__atomic_load_n(&p->max_grow, __ATOMIC_RELAXED), surplus,
+                                        ps->page_size)) {
+                log_info("pool: %" PRIu64 " more pages of %" PRIu64
+                         " kB would take the daemon past MaxGrow=",
+                         missing, ps->page_size / 1024);
+                return -ENOMEM;
+        }
+        if (missing >
+            pool_grow_room(pool_meminfo("MemAvailable"), pool_meminfo("MemTotal"), ps->page_size)) {
                 log_info("pool: %" PRIu64 " pages of %" PRIu64 " kB would leave too little memory",
                          missing, ps->page_size / 1024);
                 return -ENOMEM;
         }
-        if (read_u64(ps->dir, "nr_hugepages", &total) < 0)
+        /* Surplus pages already out count against the overcommit setting:
+         * the raise starts from them. */
+        if (read_setting(ps, &g->base) < 0)
                 return -ENOMEM;
-        if (write_u64(ps->dir, "nr_hugepages", total + missing) < 0 ||
-            read_u64(ps->dir, "nr_hugepages", &after) < 0) {
-                log_warn("pool: cannot raise %s/nr_hugepages: %m", ps->dir);
+        from = ps->surplus && pool_surplus(ps) > g->base ? pool_surplus(ps) : g->base;
+        if (write_setting(ps, from + missing) < 0 || read_setting(ps, &after) < 0) {
+                log_warn("pool: cannot raise %s/%s: %s", ps->dir, setting(ps), errname(errno));
                 return -ENOMEM;
         }
-        if (after > total) {
-                pool_set_added(ps, ps->added + (after - total));
-                log_info("pool: added %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
-                         after - total, ps->page_size / 1024, after);
-        }
-        if (available(ps) < npages) {
-                pool_give_back(ps);
+        /* A persistent pool may grow by less than asked (no contiguous memory). */
+        g->pages = after > g->base ? after - g->base : 0;
+        if (!ps->surplus && g->pages < missing) {
+                pool_ungrow(ps, g);
+                *g = (struct pool_growth){0};
                 return -ENOMEM;
         }
         return 0;
 }
 
-void pool_give_back(struct pool_size *ps)
+void pool_ungrow(struct pool_size *ps, const struct pool_growth *g)
 {
-        uint64_t total, after, give;
+        uint64_t now;
 
-        if (!ps->added)
+        if (!g->pages)
                 return;
-        give = pool_may_give(available(ps), 0, ps->added);
-        if (!give || read_u64(ps->dir, "nr_hugepages", &total) < 0 || give > total)
-                return;
-        if (write_u64(ps->dir, "nr_hugepages", total - give) < 0 ||
-            read_u64(ps->dir, "nr_hugepages", &after) < 0)
-                return;
-        if (after < total) {
-                pool_set_added(ps,
-                               ps->added - (total - after < ps->added ? total - after : ps->added));
-                log_info("pool: gave back %" PRIu64 " pages of %" PRIu64 " kB (now %" PRIu64 ")",
-                         total - after, ps->page_size / 1024, after);
-        }
+        /* What pages the raise made and a segment now holds become surplus
+         * pages; what it made and nobody took goes at once. */
+        if (read_setting(ps, &now) < 0 ||
+            write_setting(ps, now > g->pages ? now - g->pages : 0) < 0)
+                log_warn("pool: cannot lower %s/%s: %s", ps->dir, setting(ps), errname(errno));
 }
 
-void pool_shutdown(struct pool *p)
+void pool_undo(struct pool_size *ps, const struct pool_growth *g)
 {
-        for (size_t i = 0; i < p->nsizes; i++) {
-                struct pool_size *ps = &p->sizes[i];
-                uint64_t total;
+        uint64_t now;
 
-                if (!ps->added || read_u64(ps->dir, "nr_hugepages", &total) < 0)
-                        continue;
-                if (write_u64(ps->dir, "nr_hugepages", total > ps->added ? total - ps->added : 0) ==
-                    0)
-                        log_info("pool: returned %" PRIu64 " pages of %" PRIu64 " kB at exit",
-                                 ps->added, ps->page_size / 1024);
-                pool_set_added(ps, 0);
+        if (!g->pages || read_setting(ps, &now) < 0)
+                return;
+        /* Down by the raise, never below where it started from. */
+        if (now > g->base) {
+                uint64_t to = now - g->base > g->pages ? now - g->pages : g->base;
+
+                write_setting(ps, to);
+                log_info("pool: took back %" PRIu64 " pages of %" PRIu64
+                         " kB a previous daemon raised %s by",
+                         now - to, ps->page_size / 1024, setting(ps));
         }
 }

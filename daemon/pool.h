@@ -1,12 +1,16 @@
 /*
  * pool.h - the kernel's huge page pools, one per page size.
  *
- * Owns: reading /sys/kernel/mm/hugepages/hugepages-<N>kB/ and, when allowed,
- * raising nr_hugepages there, counting how many pages the daemon added and
- * giving them back. Only the worker thread calls pool_take(),
- * pool_give_back() and pool_shutdown() while it runs; the loop reads the
- * added counts with pool_added() at any time. Must never persist anything
- * (keep.c does) nor know of segments.
+ * Owns: reading /sys/kernel/mm/hugepages/hugepages-<N>kB/ and growing a
+ * pool for the moment a segment's memory is made. The daemon never keeps
+ * pages in the pool: it raises the pool by what a segment lacks
+ * (nr_overcommit_hugepages where the kernel allows surplus pages of that
+ * size, else nr_hugepages), allocates, and takes the raise straight back
+ * (pool_ungrow), so that those pages are surplus pages, which the kernel
+ * frees by itself when their last user lets go. The pool is then always the
+ * administrator's figure. Only the worker grows and ungrows; the loop reads
+ * at any time. Must never persist anything (keep.c does) nor know of
+ * segments.
  */
 #ifndef HPD_POOL_H
 #define HPD_POOL_H
@@ -18,7 +22,7 @@
 
 struct pool_size {
         uint64_t page_size; /* bytes */
-        uint64_t added;     /* pages this daemon added: atomic, see pool_added() */
+        int surplus;        /* grows by nr_overcommit_hugepages (else nr_hugepages) */
         char dir[320];      /* /sys/kernel/mm/hugepages/hugepages-<N>kB */
 };
 
@@ -26,7 +30,13 @@ struct pool {
         struct pool_size sizes[POOL_MAX_SIZES];
         size_t nsizes;
         uint64_t default_size; /* Hugepagesize from /proc/meminfo */
-        int may_grow;          /* raise nr_hugepages when short */
+        int may_grow;          /* grow the pool when short (atomic: set on the loop) */
+        uint64_t max_grow;     /* bytes of surplus pages the daemon may bring about (atomic) */
+};
+
+/* A growth in progress: pages raised, and the setting's value before. */
+struct pool_growth {
+        uint64_t pages, base;
 };
 
 /* Discover the page sizes. Returns 0, or -ENOENT without huge page support. */
@@ -35,21 +45,25 @@ int pool_init(struct pool *p, int may_grow);
 /* The pool entry for a page size, or NULL if the kernel has no such pool. */
 struct pool_size *pool_find(struct pool *p, uint64_t page_size);
 
-/* Make sure npages pages of that size are free, growing the pool if allowed.
- * Returns 0 or -ENOMEM. */
-int pool_take(struct pool *p, struct pool_size *ps, uint64_t npages);
+/* Make sure npages pages of that size can be had now, growing the pool if
+ * allowed and need be (*g says by how much; pages 0: not at all). 0 or
+ * -ENOMEM. After the memory is made, or not, pool_ungrow(g). */
+int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g);
+void pool_ungrow(struct pool_size *ps, const struct pool_growth *g);
 
-/* Hand back to the kernel as many added pages as are free now. */
-void pool_give_back(struct pool_size *ps);
+/* At start: a growth a daemon that died before taking it back left. */
+void pool_undo(struct pool_size *ps, const struct pool_growth *g);
 
-/* At exit: take every page this daemon added out of the pool. Pages still
- * mapped by clients become surplus pages, which the kernel frees when they
- * are unmapped. */
-void pool_shutdown(struct pool *p);
+/* Whether, and by how many bytes at most (all sizes together), the pool may
+ * grow: from the loop, at start and on reload. */
+void pool_set_growth(struct pool *p, int may_grow, uint64_t max_grow);
 
-/* The added count, from any thread; and setting it at start-up (restore). */
-uint64_t pool_added(const struct pool_size *ps);
-void pool_set_added(struct pool_size *ps, uint64_t added);
+/* A /proc/meminfo figure in bytes ("MemTotal"), or 0. */
+uint64_t pool_meminfo(const char *field);
+
+/* Surplus pages of that size now: what growth brought about and users
+ * still hold. */
+uint64_t pool_surplus(const struct pool_size *ps);
 
 /* Current kernel figures for one size. Returns 0 or a negative errno. */
 int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint64_t *resv);
@@ -58,7 +72,10 @@ int pool_read(const struct pool_size *ps, uint64_t *total, uint64_t *free, uint6
  * pages of page_size the pool may grow by, leaving an eighth of mem_total
  * as ordinary memory beyond what mem_available says; */
 uint64_t pool_grow_room(uint64_t mem_available, uint64_t mem_total, uint64_t page_size);
-/* pages that may go back to the kernel: free and unreserved, up to added. */
-uint64_t pool_may_give(uint64_t free, uint64_t resv, uint64_t added);
+/* pages free for the taking: free and unreserved. */
+uint64_t pool_unused(uint64_t free, uint64_t resv);
+/* pages of page_size that growth may still bring about under max_grow bytes,
+ * with surplus bytes already out. */
+uint64_t pool_grow_allowed(uint64_t max_grow, uint64_t surplus, uint64_t page_size);
 
 #endif

@@ -60,13 +60,13 @@ static int create(struct client *c, struct pool_size *ps)
 {
         const struct hp_alloc *a = &c->req.u.alloc;
         struct segment *s;
+        int r;
 
         if (!len_ok(a->len, ps->page_size))
                 return -EINVAL;
-        s = segref_create(c->hpd, a->key, a->len, ps, c->cred.uid, c->cred.gid,
-                          a->flag & HP_FLAG_MODE);
-        if (!s)
-                return -ENOMEM;
+        r = segref_create(c->hpd, &c->cred, a->key, a->len, ps, a->flag & HP_FLAG_MODE, &s);
+        if (r < 0)
+                return r;
         s->creator = c;
         c->wait_seg = s;
         return REPLY_LATER;

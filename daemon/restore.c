@@ -52,16 +52,14 @@ static int take_segment(struct hpd *hpd, const struct persist_rec *r, int fd, in
         return 0;
 }
 
+/* A pool growth the previous daemon died in the middle of: undone. */
 static void take_pool(struct hpd *hpd, const struct persist_rec *r)
 {
         struct pool_size *ps = pool_find(&hpd->pool, r->u.pool.page_size);
+        struct pool_growth g = {r->u.pool.pages, r->u.pool.base};
 
-        if (!ps)
-                return;
-        pool_set_added(ps, r->u.pool.added);
-        keep_mark_persisted(&hpd->keep, &hpd->pool, ps);
-        log_info("pool: %" PRIu64 " pages of %" PRIu64 " kB were added before the restart",
-                 r->u.pool.added, r->u.pool.page_size / 1024);
+        if (ps)
+                pool_undo(ps, &g);
 }
 
 /* The state memfd: one record a line. */
@@ -135,6 +133,7 @@ int restore_dir(struct hpd *hpd)
                 e = persist_parse(name, strlen(name), &r);
                 if (e == 0 && r.kind == PERSIST_POOL) {
                         take_pool(hpd, &r);
+                        keep_drop_marker(&hpd->keep, name);
                         continue;
                 }
                 if (e == -EPROTONOSUPPORT) {
@@ -154,6 +153,29 @@ int restore_dir(struct hpd *hpd)
         }
         closedir(d);
         return 0;
+}
+
+void restore_markers(struct hpd *hpd, int dir)
+{
+        int dfd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        struct dirent *de;
+
+        if (!d) {
+                if (dfd >= 0)
+                        close(dfd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                struct persist_rec r;
+
+                if (persist_parse(de->d_name, strlen(de->d_name), &r) == 0 &&
+                    r.kind == PERSIST_POOL) {
+                        take_pool(hpd, &r);
+                        unlinkat(dir, de->d_name, 0);
+                }
+        }
+        closedir(d);
 }
 
 static void on_grace(evutil_socket_t fd, short what, void *arg)

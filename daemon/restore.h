@@ -24,6 +24,11 @@ int restore_systemd(struct hpd *hpd, int fd, const char *name);
  * directory. 0 or a negative errno. */
 int restore_dir(struct hpd *hpd);
 
+/* Growth markers a dead daemon left in dir (the socket's directory, when
+ * nothing else keeps them): undone and removed; nothing else there is
+ * touched. */
+void restore_markers(struct hpd *hpd, int dir);
+
 /* After everything is restored: drop the grace holder's references after
  * grace seconds. 0 or -ENOMEM. */
 int restore_start_grace(struct hpd *hpd, unsigned grace);

@@ -17,6 +17,7 @@
 
 #include "htab.h"
 #include "list.h"
+#include "user.h"
 
 struct client;
 struct persist_rec;
@@ -33,9 +34,10 @@ struct segment {
         time_t ctime;
         struct pool_size *pool;
 
-        int fd;         /* O_RDWR memfd or hugetlbfs file; -1 until ready */
-        int ro_fd;      /* O_RDONLY reopening of fd, made on first use; -1 */
-        uint64_t users; /* references over all holders: written by segref.c only */
+        int fd;                     /* O_RDWR memfd or hugetlbfs file; -1 until ready */
+        int ro_fd;                  /* O_RDONLY reopening of fd, made on first use; -1 */
+        uint64_t users;             /* references over all holders: written by segref.c only */
+        struct charge bytes, count; /* the owner's, until destroyed (segref.c) */
 
         int ready;              /* memory made; fd valid */
         int kept;               /* in systemd's store (keep.c) */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "hpd.h"
 #include "log.h"
 #include "memory.h"
@@ -37,6 +38,8 @@ static void destroy(struct hpd *hpd, struct segment *s)
                          s->id, s->key);
         keep_forget(&hpd->keep, s);
         segment_unlink(&hpd->segs, s);
+        user_uncharge(&hpd->users, &s->bytes);
+        user_uncharge(&hpd->users, &s->count);
         worker_destroy(hpd->worker, s);
 }
 
@@ -191,18 +194,51 @@ size_t segref_nsegments(const struct refs *holder)
         return holder->by_seg.count;
 }
 
-struct segment *segref_create(struct hpd *hpd, int32_t key, uint64_t size, struct pool_size *ps,
-                              uid_t uid, gid_t gid, mode_t mode)
+/* The owner's charges for s: its bytes (of its page size, and all sizes
+ * together, and all non-root users together) and one segment. force: what
+ * exists already is counted, never refused. */
+static int charge(struct hpd *hpd, struct segment *s, const struct limits *l, int force)
 {
-        struct segment *s = segment_new(&hpd->segs, key, size, ps, uid, gid, mode);
+        size_t size = (size_t)(s->pool - hpd->pool.sizes);
+        int r;
+
+        r = user_charge(&hpd->users, &s->bytes, s->uid, USER_BYTES, size, s->size, l->bytes,
+                        config_bytes_limit(l, s->page_size), hpd->config->all_users, force);
+        if (r == 0)
+                r = user_charge(&hpd->users, &s->count, s->uid, USER_SEGMENTS, 0, 1, l->segments, 0,
+                                0, force);
+        if (r < 0)
+                user_uncharge(&hpd->users, &s->bytes);
+        return r;
+}
+
+int segref_create(struct hpd *hpd, const struct creds *cr, int32_t key, uint64_t size,
+                  struct pool_size *ps, mode_t mode, struct segment **out)
+{
+        struct segment *s = segment_new(&hpd->segs, key, size, ps, cr->uid, cr->gid, mode);
+        struct limits l;
+        int r;
 
         if (!s)
-                return NULL;
-        log_info("uid=%u: key=%" PRId32 " id=%" PRIu64 " %" PRIu64 " bytes of %" PRIu64
-                 " kB pages, mode %03o: creating",
-                 (unsigned)uid, s->key, s->id, s->size, s->page_size / 1024, (unsigned)s->mode);
+                return -ENOMEM;
+        config_limits_for(hpd->config, cr, &l);
+        r = charge(hpd, s, &l, 0);
+        if (r < 0) {
+                if (r == -EDQUOT && user_should_log(&hpd->users, cr->uid, USER_BYTES))
+                        log_warn("client pid=%d uid=%u: key=%" PRId32 " %" PRIu64
+                                 " bytes refused: over its limits (EDQUOT; logged once)",
+                                 cr->pid, (unsigned)cr->uid, key, size);
+                segment_unlink(&hpd->segs, s);
+                segment_free(s);
+                return r;
+        }
+        log_info("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 " %" PRIu64
+                 " bytes of %" PRIu64 " kB pages, mode %03o: creating",
+                 cr->pid, (unsigned)cr->uid, s->key, s->id, s->size, s->page_size / 1024,
+                 (unsigned)s->mode);
         worker_create(hpd->worker, s);
-        return s;
+        *out = s;
+        return 0;
 }
 
 void segref_made(struct hpd *hpd, struct segment *s)
@@ -229,7 +265,9 @@ struct segment *segref_restore(struct hpd *hpd, const struct persist_rec *r, str
         if (!s)
                 return NULL;
         s->kept = kept;
-        if (segref_take(hpd, holder, s, 1) < 0) {
+        if (charge(hpd, s, &(struct limits){0}, 1) < 0 || segref_take(hpd, holder, s, 1) < 0) {
+                user_uncharge(&hpd->users, &s->bytes);
+                user_uncharge(&hpd->users, &s->count);
                 segment_unlink(&hpd->segs, s);
                 s->fd = -1; /* still the caller's */
                 segment_free(s);
@@ -255,6 +293,8 @@ static void free_one(struct segment *s, void *arg)
         struct hpd *hpd = arg;
 
         segment_unlink(&hpd->segs, s);
+        user_uncharge(&hpd->users, &s->bytes);
+        user_uncharge(&hpd->users, &s->count);
         segment_free(s);
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct creds;
 struct hpd;
 struct persist_rec;
 struct pool_size;
@@ -41,10 +42,12 @@ uint64_t segref_count(const struct refs *holder, uint64_t id);
 /* Segments the holder has references to. */
 size_t segref_nsegments(const struct refs *holder);
 
-/* A new segment, not ready, handed to the worker to make. NULL when out of
- * memory. The caller waits on it (s->creator). */
-struct segment *segref_create(struct hpd *hpd, int32_t key, uint64_t size, struct pool_size *ps,
-                              uid_t uid, gid_t gid, mode_t mode);
+/* A new segment of cr's, not ready, handed to the worker to make; its
+ * bytes and its count charged to cr's user (the owner) until it is
+ * destroyed. 0, -EDQUOT over cr's limits, or -ENOMEM. The caller waits on
+ * *out (s->creator). */
+int segref_create(struct hpd *hpd, const struct creds *cr, int32_t key, uint64_t size,
+                  struct pool_size *ps, mode_t mode, struct segment **out);
 /* The worker has made s, or failed (s->error): ready and kept, or out of the
  * key index so that the key is free for the next try. */
 void segref_made(struct hpd *hpd, struct segment *s);

@@ -2,8 +2,7 @@
  * worker.c - the worker thread; see worker.h.
  *
  * The queue and the done list are the only state shared with the loop, and
- * both are under one mutex. The pool's counts are written here and read by
- * the loop through pool_added().
+ * both are under one mutex.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "keep.h"
 #include "log.h"
 #include "memory.h"
 #include "pool.h"
@@ -34,25 +34,31 @@ struct worker {
         struct job *head, **tail; /* queued jobs */
         struct job *done;         /* finished jobs, newest first, for the loop */
         int stopping;
-        int give_back_queued;
         int efd;
-        struct event *ev, *tick;
+        struct event *ev;
         struct pool *pool;
+        struct keep *keep;
         const struct backend *backend;
         worker_done_fn done_fn;
         void *ctx;
 };
 
+/* Grow the pool by what s lacks, for as long as making its memory takes:
+ * then its pages are surplus pages, which go when its last user lets go. */
 static void run_create(struct worker *w, struct segment *s)
 {
-        uint64_t npages = s->size / s->page_size;
+        struct pool_growth g;
         int r;
 
-        r = pool_take(w->pool, s->pool, npages);
+        r = pool_grow(w->pool, s->pool, s->size / s->page_size, &g);
+        if (r == 0 && g.pages)
+                keep_growth(w->keep, w->pool, s->pool, &g);
         if (r == 0)
                 r = memory_make(w->backend, s);
-        if (r < 0)
-                pool_give_back(s->pool);
+        if (g.pages) {
+                pool_ungrow(s->pool, &g);
+                keep_growth(w->keep, w->pool, s->pool, NULL);
+        }
         if (r < 0 && r != -ENOMEM) {
                 /* The contract has one answer for "no memory to be had". */
                 log_warn("segment id=%" PRIu64 " key=%" PRId32 ": cannot make it: %s", s->id,
@@ -62,20 +68,12 @@ static void run_create(struct worker *w, struct segment *s)
         s->error = r;
 }
 
+/* Closing the memory frees its pages, once no process maps them. */
 static void run_destroy(struct worker *w, struct segment *s)
 {
-        struct pool_size *ps = s->pool;
-
         if (s->fd >= 0)
                 memory_remove(w->backend, s);
         segment_free(s);
-        pool_give_back(ps);
-}
-
-static void run_give_back(struct worker *w)
-{
-        for (size_t i = 0; i < w->pool->nsizes; i++)
-                pool_give_back(&w->pool->sizes[i]);
 }
 
 static void run(struct worker *w, struct job *j)
@@ -87,9 +85,6 @@ static void run(struct worker *w, struct job *j)
         case WORKER_DESTROY:
                 run_destroy(w, j->seg);
                 j->seg = NULL;
-                break;
-        case WORKER_GIVE_BACK:
-                run_give_back(w);
                 break;
         }
 }
@@ -116,8 +111,6 @@ static void *worker_main(void *arg)
                 run(w, j);
 
                 pthread_mutex_lock(&w->lock);
-                if (j->kind == WORKER_GIVE_BACK)
-                        w->give_back_queued = 0;
                 j->next = w->done;
                 w->done = j;
                 if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -174,11 +167,6 @@ static void enqueue(struct worker *w, enum worker_job kind, struct segment *s)
 
                 log_err("worker: out of memory, working on the loop");
                 run(w, &local);
-                if (kind == WORKER_GIVE_BACK) {
-                        pthread_mutex_lock(&w->lock);
-                        w->give_back_queued = 0;
-                        pthread_mutex_unlock(&w->lock);
-                }
                 w->done_fn(kind, local.seg, w->ctx);
                 return;
         }
@@ -201,25 +189,8 @@ void worker_destroy(struct worker *w, struct segment *s)
         enqueue(w, WORKER_DESTROY, s);
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-        struct worker *w = arg;
-        int queued;
-
-        (void)fd;
-        (void)what;
-        pthread_mutex_lock(&w->lock);
-        queued = w->give_back_queued;
-        w->give_back_queued = 1;
-        pthread_mutex_unlock(&w->lock);
-        if (!queued)
-                enqueue(w, WORKER_GIVE_BACK, NULL);
-}
-
 static void worker_free(struct worker *w)
 {
-        if (w->tick)
-                event_free(w->tick);
         if (w->ev)
                 event_free(w->ev);
         if (w->efd >= 0)
@@ -229,11 +200,9 @@ static void worker_free(struct worker *w)
         free(w);
 }
 
-int worker_start(struct worker **out, struct event_base *base, struct pool *pool,
-                 const struct backend *backend, unsigned give_back_seconds, worker_done_fn done,
-                 void *ctx)
+int worker_start(struct worker **out, struct event_base *base, struct pool *pool, struct keep *keep,
+                 const struct backend *backend, worker_done_fn done, void *ctx)
 {
-        struct timeval period = {(time_t)give_back_seconds, 0};
         struct worker *w = calloc(1, sizeof(*w));
         int r;
 
@@ -243,6 +212,7 @@ int worker_start(struct worker **out, struct event_base *base, struct pool *pool
         pthread_cond_init(&w->cond, NULL);
         w->tail = &w->head;
         w->pool = pool;
+        w->keep = keep;
         w->backend = backend;
         w->done_fn = done;
         w->ctx = ctx;
@@ -253,10 +223,7 @@ int worker_start(struct worker **out, struct event_base *base, struct pool *pool
                 return r;
         }
         w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, on_eventfd, w);
-        if (give_back_seconds)
-                w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
-        if (!w->ev || event_add(w->ev, NULL) < 0 ||
-            (give_back_seconds && (!w->tick || event_add(w->tick, &period) < 0))) {
+        if (!w->ev || event_add(w->ev, NULL) < 0) {
                 worker_free(w);
                 return -ENOMEM;
         }

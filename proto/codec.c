@@ -23,6 +23,9 @@ _Static_assert(sizeof(struct hp_fork_done) == 16, "fork done layout");
 _Static_assert(sizeof(struct hp_token) == 8, "token layout");
 _Static_assert(sizeof(struct hp_register) == 24, "register layout");
 _Static_assert(sizeof(struct hp_status_req) == 8, "status request layout");
+_Static_assert(sizeof(struct hp_users) == 8, "users layout");
+_Static_assert(sizeof(struct hp_users_reply) == 192, "users reply layout");
+_Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_users_reply) <= HP_MSG_MAX, "users max");
 _Static_assert(sizeof(struct hp_list_reply) == 104, "list reply layout");
 _Static_assert(sizeof(struct hp_status_reply) == 216, "status reply layout");
 _Static_assert(sizeof(struct hp_remove) == 16, "remove layout");
@@ -54,6 +57,8 @@ static const struct {
     [HP_MSG_STATUS_REPLY] = {"STATUS_REPLY", sizeof(struct hp_status_reply), 0},
     [HP_MSG_REMOVE] = {"REMOVE", sizeof(struct hp_remove), 1},
     [HP_MSG_REMOVE_REPLY] = {"REMOVE_REPLY", sizeof(struct hp_status), 0},
+    [HP_MSG_USERS] = {"USERS", sizeof(struct hp_users), 1},
+    [HP_MSG_USERS_REPLY] = {"USERS_REPLY", sizeof(struct hp_users_reply), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -137,6 +142,10 @@ static int body_ok(const struct hp_msg *m)
                 return status_ok(&m->u.status_reply.st) &&
                        m->u.status_reply.nsizes <= HP_STATUS_SIZES &&
                        memchr(m->u.status_reply.version, 0, sizeof(m->u.status_reply.version));
+        case HP_MSG_USERS:
+                return m->u.users.reserved == 0;
+        case HP_MSG_USERS_REPLY:
+                return status_ok(&m->u.users_reply.st) && m->u.users_reply.nsizes <= HP_USERS_SIZES;
         case HP_MSG_REMOVE:
                 return m->u.remove.reserved == 0 && m->u.remove.key >= 0 &&
                        (m->u.remove.key != 0) != (m->u.remove.id != 0);

@@ -57,7 +57,9 @@ enum hp_msg_type {
         HP_MSG_STATUS_REPLY = 18, /* reply: struct hp_status_reply */
         HP_MSG_REMOVE = 19,       /* req: struct hp_remove; hugepagectl remove */
         HP_MSG_REMOVE_REPLY = 20, /* reply: struct hp_status */
-        HP_MSG_TYPE_END = 21,     /* one past the last; not a message */
+        HP_MSG_USERS = 21,        /* req: struct hp_users; usage and limits, one user a reply */
+        HP_MSG_USERS_REPLY = 22,  /* reply: struct hp_users_reply; ENOENT after the last */
+        HP_MSG_TYPE_END = 23,     /* one past the last; not a message */
 };
 
 struct hp_hdr {
@@ -218,6 +220,31 @@ struct hp_remove {
         uint64_t id;
 };
 
+/* hugepagectl users and status: the first user with uid >= from_uid that
+ * holds anything, in uid order (root may see every user; anyone else only
+ * itself, and gets its own entry even when it holds nothing). */
+struct hp_users {
+        uint32_t from_uid;
+        uint32_t reserved;
+};
+
+#define HP_USERS_SIZES 4
+#define HP_NO_LIMIT    UINT64_MAX
+
+struct hp_users_reply {
+        struct hp_status st;
+        uint32_t uid;
+        uint32_t nsizes;
+        uint64_t bytes, segments, connections, fork_holds;
+        /* The limits that applied at the user's last request; HP_NO_LIMIT: none. */
+        uint64_t max_bytes, max_segments, max_connections, max_fork_holds;
+        struct {
+                uint64_t page_size, bytes, max_bytes;
+        } sizes[HP_USERS_SIZES];
+        /* Every non-root user together, and MaxBytesAllUsers=: for root only (0 otherwise). */
+        uint64_t all_bytes, max_all_bytes;
+};
+
 /* A decoded message: the header and the one body its type allows. */
 struct hp_msg {
         struct hp_hdr hdr;
@@ -237,6 +264,8 @@ struct hp_msg {
                 struct hp_status_req status_req;
                 struct hp_status_reply status_reply;
                 struct hp_remove remove;
+                struct hp_users users;
+                struct hp_users_reply users_reply;
                 struct hp_status status;
         } u;
 };

@@ -5,7 +5,7 @@ set -euo pipefail
 
 # systemd-container and debootstrap: the tests boot a real systemd in a container;
 # dpkg-dev: CPack's .deb takes its Depends: from dpkg-shlibdeps.
-packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev check clang-format git
+packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev libinih-dev check clang-format git
         systemd-container debootstrap man-db groff-base dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do

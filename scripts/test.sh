@@ -24,7 +24,7 @@ if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror; then
         status=1
 fi
 
-pools() { cat /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages | tr '\n' ' '; }
+pools() { cat /sys/kernel/mm/hugepages/hugepages-*/nr_{,overcommit_}hugepages | tr '\n' ' '; }
 
 run_suite() {
         local dir=$1 before
@@ -47,9 +47,9 @@ run_suite() {
         if [ "$(pools)" != "$before" ]; then
                 echo "test: WARNING: huge page pools were '$before' before and are '$(pools)' now; restoring" >&2
                 i=0
-                for f in /sys/kernel/mm/hugepages/hugepages-*/nr_hugepages; do
+                for f in /sys/kernel/mm/hugepages/hugepages-*/nr_{,overcommit_}hugepages; do
                         i=$((i + 1))
-                        echo "$before" | cut -d' ' -f$i >"$f"
+                        echo "$before" | cut -d' ' -f$i >"$f" 2>/dev/null || true
                 done
         fi
 }

@@ -43,10 +43,13 @@ for f in usr/sbin/hugepaged usr/bin/hugepagectl usr/include/hugepages.h \
         usr/lib/x86_64-linux-gnu/cmake/Hugepages/HugepagesConfig.cmake \
         usr/lib/systemd/system/hugepaged.service usr/lib/systemd/system/hugepaged.socket \
         usr/share/man/man1/hugepagectl.1 usr/share/man/man3/alloc_hugepages.3 \
-        usr/share/man/man8/hugepaged.8; do
+        usr/share/man/man5/hugepaged.conf.5 usr/share/man/man8/hugepaged.8 \
+        etc/hugepaged/hugepaged.conf; do
         echo "$files" | grep -qx "./$f" || missing="$missing $f"
 done
-[ -z "$missing" ] && ok "the package holds the daemon, tool, library, header, .pc, CMake files, units, manual pages" ||
+dpkg-deb -e "$deb" "$WORK/control"
+grep -qx /etc/hugepaged/hugepaged.conf "$WORK/control/conffiles" || missing="$missing conffiles"
+[ -z "$missing" ] && ok "the package holds the daemon, tool, library, header, .pc, CMake files, units, manual pages, configuration (a conffile)" ||
         bad "missing from the package:$missing"
 # Programs built against the packaged library, as a user would.
 dpkg-deb -x "$deb" "$WORK/root"

@@ -20,11 +20,18 @@ for f in sbin/hugepaged bin/hugepagectl include/hugepages.h; do
         test -e "$work/prefix/$f" || { echo "not installed: $f"; exit 1; }
 done
 test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
+# The configuration goes under the prefix, and the daemon accepts it as installed.
+conf=$work/prefix/etc/hugepaged/hugepaged.conf
+test -e "$conf" || { echo "not installed: etc/hugepaged/hugepaged.conf"; exit 1; }
+test -d "$conf.d" || { echo "not installed: etc/hugepaged/hugepaged.conf.d/"; exit 1; }
+out=$(timeout 10 "$work/prefix/sbin/hugepaged" --config "$conf" --socket "$work/conf-check.sock" --idle-exit 1 2>&1)
+case "$out" in *configuration:*) echo "the installed hugepaged.conf is refused: $out"; exit 1 ;; esac
 soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
 # Every installed manual page renders, without a warning from man or groff.
 mandir=$(dirname "$(find "$work/prefix" -name alloc_hugepages.3)")/..
-for page in man1/hugepagectl.1 man3/alloc_hugepages.3 man3/free_hugepages.3 man8/hugepaged.8; do
+for page in man1/hugepagectl.1 man3/alloc_hugepages.3 man3/free_hugepages.3 man5/hugepaged.conf.5 \
+        man8/hugepaged.8; do
         test -e "$mandir/$page" || { echo "not installed: $page"; exit 1; }
         out=$(cd "$mandir" && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
         [ -z "$out" ] || { echo "$page: $out"; exit 1; }

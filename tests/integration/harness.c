@@ -32,7 +32,7 @@ struct daemon hp_daemon;
  * and the pages in use then. */
 size_t hp_page_sizes[8];
 int hp_npage_sizes;
-static uint64_t saved_pool[8], used_at_start[8];
+static uint64_t saved_pool[8], saved_overcommit[8], used_at_start[8];
 static int pool_saved;
 
 static void find_page_sizes(void)
@@ -68,17 +68,22 @@ static uint64_t sysfs_read(size_t page_size, const char *file)
         return strtoull(buf, NULL, 10);
 }
 
-void pool_set(size_t page_size, uint64_t n)
+static void sysfs_write(size_t page_size, const char *file, uint64_t n)
 {
         char path[128], buf[32];
         int fd, len;
 
-        sysfs_path(path, sizeof(path), page_size, "nr_hugepages");
+        sysfs_path(path, sizeof(path), page_size, file);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
         len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", n);
         ck_assert_int_eq(write(fd, buf, (size_t)len), len);
         close(fd);
+}
+
+void pool_set(size_t page_size, uint64_t n)
+{
+        sysfs_write(page_size, "nr_hugepages", n);
 }
 
 uint64_t pool_total(size_t page_size)
@@ -275,6 +280,8 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
                 find_page_sizes();
                 for (int i = 0; i < hp_npage_sizes; i++) {
                         saved_pool[i] = pool_total(hp_page_sizes[i]);
+                        saved_overcommit[i] =
+                            sysfs_read(hp_page_sizes[i], "nr_overcommit_hugepages");
                         used_at_start[i] = pool_used(hp_page_sizes[i]);
                 }
                 pool_saved = 1;
@@ -286,6 +293,12 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
         ck_assert_int_ge(d->pid, 0);
         if (d->pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
+                if (d->log[0]) {
+                        int log = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+                        if (log >= 0)
+                                dup2(log, 2);
+                }
                 close_range(3, ~0U, 0); /* nothing of the test's leaks in */
                 execv(argv[0], (char *const *)argv);
                 _exit(127);
@@ -353,9 +366,13 @@ void daemon_stop(struct daemon *d)
         }
         if (d->dir[0])
                 remove_dir(d->dir);
-        for (int i = 0; i < hp_npage_sizes && pool_saved; i++)
+        for (int i = 0; i < hp_npage_sizes && pool_saved; i++) {
                 if (pool_total(hp_page_sizes[i]) != saved_pool[i])
                         pool_set(hp_page_sizes[i], saved_pool[i]);
+                if (sysfs_read(hp_page_sizes[i], "nr_overcommit_hugepages") != saved_overcommit[i])
+                        sysfs_write(hp_page_sizes[i], "nr_overcommit_hugepages",
+                                    saved_overcommit[i]);
+        }
 }
 
 /* What this process's exit would do for the daemon: unmap every segment
@@ -403,11 +420,15 @@ void daemon_check_clean(struct daemon *d)
                 ck_assert_msg(n == d->fds, "the daemon has %d descriptors, %d when it came up", n,
                               d->fds);
         }
-        for (int i = 0; i < hp_npage_sizes && pool_saved; i++)
+        for (int i = 0; i < hp_npage_sizes && pool_saved; i++) {
                 ck_assert_msg(wait_used(hp_page_sizes[i], used_at_start[i], 3000),
                               "%zu kB pages in use: %" PRIu64 ", %" PRIu64 " at the start",
                               hp_page_sizes[i] / 1024, pool_used(hp_page_sizes[i]),
                               used_at_start[i]);
+                /* A pool growth is always taken back. */
+                ck_assert_uint_eq(sysfs_read(hp_page_sizes[i], "nr_overcommit_hugepages"),
+                                  saved_overcommit[i]);
+        }
 }
 
 void daemon_stop_clean(struct daemon *d)
@@ -543,18 +564,23 @@ static pid_t spawn(int *rfd, const struct identity *id, const char *const *args)
         return pid;
 }
 
-/* Read one line (waiting up to 10 s) into out, without its newline. */
-static void read_line(int fd, char *out, size_t outlen)
+/* Read one line (waiting up to ms) into out, without its newline. */
+static void read_line_within(int fd, char *out, size_t outlen, int ms)
 {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         size_t got = 0;
 
-        while (got + 1 < outlen && poll(&pfd, 1, 10000) == 1) {
+        while (got + 1 < outlen && poll(&pfd, 1, ms) == 1) {
                 if (read(fd, out + got, 1) != 1 || out[got] == '\n')
                         break;
                 got++;
         }
         out[got] = '\0';
+}
+
+static void read_line(int fd, char *out, size_t outlen)
+{
+        read_line_within(fd, out, outlen, 10000);
 }
 
 pid_t helper_spawn(const char *const *args)
@@ -574,11 +600,17 @@ pid_t helper_start(char *out, size_t outlen, const char *const *args)
 
 pid_t helper_start_as(uid_t uid, gid_t gid, char *out, size_t outlen, const char *const *args)
 {
+        return helper_start_as_within(uid, gid, out, outlen, args, 10000);
+}
+
+pid_t helper_start_as_within(uid_t uid, gid_t gid, char *out, size_t outlen,
+                             const char *const *args, int ms)
+{
         struct identity id = {uid, gid, NULL, 0};
         int fd;
         pid_t pid = spawn(&fd, &id, args);
 
-        read_line(fd, out, outlen);
+        read_line_within(fd, out, outlen, ms);
         close(fd);
         return pid;
 }
@@ -615,6 +647,53 @@ int hp_run(Suite *s)
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? 1 : 0;
+}
+
+/* hugepagectl runs as another user from a copy in the daemon's directory. */
+static const char *ctl_path(int other)
+{
+        return other ? copy_for_others(HUGEPAGECTL_BIN) : HUGEPAGECTL_BIN;
+}
+
+/* Run hugepagectl (as uid unless 0) with args; its stdout and stderr into
+ * out. Returns its exit status. */
+int ctl_run(uid_t uid, char *out, size_t len, const char *const *args)
+{
+        const char *argv[16] = {ctl_path(uid != 0)};
+        int n = 1, p[2], status;
+        size_t got = 0;
+        pid_t pid;
+
+        while (*args && n < 15)
+                argv[n++] = *args++;
+        argv[n] = NULL;
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        if (pid == 0) {
+                dup2(p[1], 1);
+                dup2(p[1], 2);
+                if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
+                        _exit(126);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(p[1]);
+        for (ssize_t r; got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0;)
+                got += (size_t)r;
+        out[got] = '\0';
+        close(p[0]);
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+uint64_t pool_overcommit(size_t page_size)
+{
+        return sysfs_read(page_size, "nr_overcommit_hugepages");
+}
+
+void pool_set_overcommit(size_t page_size, uint64_t n)
+{
+        sysfs_write(page_size, "nr_overcommit_hugepages", n);
 }
 
 const char *try_alloc(int key, size_t len, int prot, int flag)

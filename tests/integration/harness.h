@@ -19,7 +19,8 @@ struct daemon {
         pid_t pid;
         char dir[64];
         char sock[160];
-        int fds; /* its descriptors once it was up (settled), less segments' */
+        int fds;       /* its descriptors once it was up (settled), less segments' */
+        char log[200]; /* if set before it starts: its stderr goes to this file */
 };
 
 /* The daemon of the running test, started by hp_setup(). */
@@ -102,6 +103,14 @@ const char *try_key(int key);
 /* Wait (up to ms) until another process gets ENOENT for key. 1 if it did. */
 int wait_key_gone(int key, int ms);
 
+/* Run hugepagectl (as uid unless 0, from a copy others may run) with args;
+ * its stdout and stderr into out. Returns its exit status. */
+int ctl_run(uid_t uid, char *out, size_t len, const char *const *args);
+
+/* nr_overcommit_hugepages of a page size. */
+uint64_t pool_overcommit(size_t page_size);
+void pool_set_overcommit(size_t page_size, uint64_t n);
+
 /* alloc_hugepages(key, NULL, len, prot, flag), which must succeed. */
 void *must_alloc(int key, size_t len, int prot, int flag);
 /* p is HUGEPAGES_FAILED and errno is err. */
@@ -123,6 +132,9 @@ int wait_exit(pid_t pid);
 pid_t helper_start(char *out, size_t outlen, const char *const *args);
 /* helper_start, as another user (no supplementary groups). */
 pid_t helper_start_as(uid_t uid, gid_t gid, char *out, size_t outlen, const char *const *args);
+/* The same, waiting up to ms for the first line (work that takes long). */
+pid_t helper_start_as_within(uid_t uid, gid_t gid, char *out, size_t outlen,
+                             const char *const *args, int ms);
 /* Run the helper as another user (uid, gid, supplementary groups), capture
  * its first line. Returns its exit status. */
 int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,

@@ -16,6 +16,10 @@
  *                                  SIGTERM free KEY, print "freed RESULT" and exit
  *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
  *                                  2: attach, wait for "ping", write "pong"
+ *   fill N LEN FLAG                make up to N private segments of LEN, print
+ *                                  "COUNT OK" or "COUNT ERRNO" (the first refusal);
+ *                                  then on SIGUSR1 free one and print "freed", on
+ *                                  SIGTERM exit
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <hugepages.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,6 +231,39 @@ int main(int argc, char **argv)
                         memcpy(p + 4096, "pong", 4);
                 }
                 return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "fill") && argc == 5) {
+                long n = num(argv[2]), got = 0;
+                size_t len = (size_t)num(argv[3]);
+                void **segs = calloc((size_t)n + 1, sizeof(*segs));
+                const char *result = "OK";
+                sigset_t set;
+                int sig;
+
+                sigemptyset(&set);
+                sigaddset(&set, SIGUSR1);
+                sigaddset(&set, SIGTERM);
+                sigprocmask(SIG_BLOCK, &set, NULL);
+                signal(SIGPIPE, SIG_IGN); /* nobody may read past the first line */
+                while (got < n) {
+                        p = alloc_hugepages(0, NULL, len, PROT_READ | PROT_WRITE,
+                                            (int)num(argv[4]));
+                        if (p == HUGEPAGES_FAILED) {
+                                result = ename(errno);
+                                break;
+                        }
+                        segs[got++] = p;
+                }
+                printf("%ld %s\n", got, result);
+                fflush(stdout);
+                while (sigwait(&set, &sig) == 0 && sig == SIGUSR1) {
+                        if (got)
+                                printf("freed %d\n", free_hugepages(segs[--got]));
+                        else
+                                printf("nothing\n");
+                        fflush(stdout);
+                }
+                return 0;
         }
         fprintf(stderr, "hp-helper: bad arguments\n");
         return 64;

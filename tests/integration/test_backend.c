@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <hugepages.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,33 @@ START_TEST(stop_and_start_keeps_segments_too)
 }
 END_TEST
 
+/* A daemon that died while a pool was raised for a create left a marker: the
+ * next one takes the raise back, never below where it started, and removes
+ * the marker. */
+START_TEST(a_growth_left_in_flight_is_undone)
+{
+        uint64_t base = pool_overcommit(MB2);
+        char marker[300];
+
+        start(); /* the harness notes the pools as they are */
+        daemon_stop(&hp_daemon);
+        pool_set_overcommit(MB2, base + 5);
+        snprintf(marker, sizeof(marker), "%s/hpd2-pool-2097152-5-%" PRIu64, mnt, base);
+        close(open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        start();
+        ck_assert_uint_eq(pool_overcommit(MB2), base);
+        ck_assert_int_eq(access(marker, F_OK), -1);
+        /* The administrator lowered it meanwhile: never below the base. */
+        daemon_stop(&hp_daemon);
+        pool_set_overcommit(MB2, base + 2);
+        close(open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        start();
+        ck_assert_uint_eq(pool_overcommit(MB2), base);
+        ck_assert_int_eq(access(marker, F_OK), -1);
+        ck_assert_int_eq(entries(), 0);
+}
+END_TEST
+
 START_TEST(not_hugetlbfs_is_refused)
 {
         const char *argv[] = {HUGEPAGED_BIN, "--socket",       "/tmp/unused.sock",
@@ -261,6 +289,7 @@ static Suite *backend_suite(void)
         tcase_add_test(tc, segments_are_files_owned_and_moded_like_them);
         tcase_add_test(tc, a_new_daemon_finds_its_segments);
         tcase_add_test(tc, stop_and_start_keeps_segments_too);
+        tcase_add_test(tc, a_growth_left_in_flight_is_undone);
         tcase_add_test(tc, not_hugetlbfs_is_refused);
         suite_add_tcase(s, tc);
         return s;

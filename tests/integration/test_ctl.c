@@ -24,43 +24,6 @@
 #define RW     (PROT_READ | PROT_WRITE)
 #define NOBODY 65534
 
-/* hugepagectl runs as another user from a copy in the daemon's directory. */
-static const char *ctl_path(int other)
-{
-        return other ? copy_for_others(HUGEPAGECTL_BIN) : HUGEPAGECTL_BIN;
-}
-
-/* Run hugepagectl (as uid unless 0) with args; its stdout and stderr into
- * out. Returns its exit status. */
-static int ctl(uid_t uid, char *out, size_t len, const char *const *args)
-{
-        const char *argv[16] = {ctl_path(uid != 0)};
-        int n = 1, p[2], status;
-        size_t got = 0;
-        pid_t pid;
-
-        while (*args && n < 15)
-                argv[n++] = *args++;
-        argv[n] = NULL;
-        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-        pid = fork();
-        if (pid == 0) {
-                dup2(p[1], 1);
-                dup2(p[1], 2);
-                if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
-                        _exit(126);
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        close(p[1]);
-        for (ssize_t r; got + 1 < len && (r = read(p[0], out + got, len - 1 - got)) > 0;)
-                got += (size_t)r;
-        out[got] = '\0';
-        close(p[0]);
-        waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static char *make(int key, size_t len, int mode)
 {
         char *p = alloc_hugepages(key, NULL, len, RW, IPC_CREAT | mode);
@@ -74,7 +37,7 @@ START_TEST(list_shows_segments_with_their_users)
         char out[8192], pid[32], expect[128];
         char *p = make(0x2a, 2 * MB2, 0640);
 
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "0x0000002a"));
         ck_assert_ptr_nonnull(strstr(out, " 42"));
         ck_assert_ptr_nonnull(strstr(out, "4 MiB"));
@@ -82,8 +45,8 @@ START_TEST(list_shows_segments_with_their_users)
         snprintf(pid, sizeof(pid), "%d", (int)getpid());
         ck_assert_ptr_nonnull(strstr(out, pid));
 
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "\"key\": 42, \"key_hex\": \"0x0000002a\""));
         ck_assert_ptr_nonnull(strstr(out, "\"size\": 4194304, \"page_size\": 2097152"));
         ck_assert_ptr_nonnull(strstr(out, "\"owner\": \"root\""));
@@ -91,8 +54,8 @@ START_TEST(list_shows_segments_with_their_users)
         snprintf(expect, sizeof(expect), "\"pids\": [%d]", (int)getpid());
         ck_assert_ptr_nonnull(strstr(out, expect));
         ck_assert_int_eq(free_hugepages(p), 0);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
         ck_assert_str_eq(out, "{\"segments\": []}\n");
 }
 END_TEST
@@ -103,10 +66,10 @@ START_TEST(each_user_sees_what_it_may_read)
 
         make(61, MB2, 0600);
         make(62, MB2, 0644);
-        ck_assert_int_eq(ctl(NOBODY, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_int_eq(ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
         ck_assert_ptr_null(strstr(out, "0x0000003d"));
         ck_assert_ptr_nonnull(strstr(out, "0x0000003e"));
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"list", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "0x0000003d"));
         ck_assert_ptr_nonnull(strstr(out, "0x0000003e"));
 }
@@ -118,14 +81,14 @@ START_TEST(status_reports_the_kernel_pool)
 
         make(63, 2 * MB2, 0600);
         make(0, MB2, 0);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "status", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "status", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "\"version\": \"0.1.0\", \"protocol\": 1"));
         ck_assert_ptr_nonnull(strstr(out, "\"segments\": 2, \"bytes\": 6291456"));
         snprintf(expect, sizeof(expect), "{\"page_size\": 2097152, \"total\": %llu, \"free\": %llu",
                  (unsigned long long)pool_total(MB2), (unsigned long long)pool_free(MB2));
         ck_assert_msg(strstr(out, expect), "%s not in %s", expect, out);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"status", NULL}), 0);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"status", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "segments 2, 6 MiB"));
 }
 END_TEST
@@ -137,18 +100,18 @@ START_TEST(remove_is_for_owner_or_root_and_waits_for_users)
 
         strcpy(p, "still mine");
         /* Another user may see it but not remove it. */
-        ck_assert_int_eq(ctl(NOBODY, out, sizeof(out), (const char *const[]){"remove", "64", NULL}),
-                         1);
+        ck_assert_int_eq(
+            ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"remove", "64", NULL}), 1);
         ck_assert_ptr_nonnull(strstr(out, "only its owner or root"));
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "0x40", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"remove", "0x40", NULL}), 0);
         /* No new attaches... */
         expect_fail(alloc_hugepages(64, NULL, MB2, PROT_READ, 0), ENOENT);
         /* ...but its user keeps it, and the list says it is removed. */
         ck_assert_str_eq(p, "still mine");
         ck_assert_uint_eq(used2m(), 1);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
         ck_assert_ptr_nonnull(strstr(out, "\"key\": 64"));
         ck_assert_ptr_nonnull(strstr(out, "\"removed\": true"));
         /* The key is free for a new segment. */
@@ -159,10 +122,10 @@ START_TEST(remove_is_for_owner_or_root_and_waits_for_users)
         ck_assert_int_eq(free_hugepages(p), 0);
         ck_assert(wait_used(MB2, hp_base2m + 1, 1000));
         ck_assert_int_eq(
-            ctl(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 0);
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 0);
         ck_assert_str_eq(out, "{\"removed\": true, \"error\": null}\n");
         ck_assert_int_eq(
-            ctl(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 1);
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 1);
         ck_assert_str_eq(out, "{\"removed\": false, \"error\": \"ENOENT\"}\n");
 }
 END_TEST
@@ -173,13 +136,13 @@ START_TEST(remove_by_id)
         const char *s;
 
         make(65, MB2, 0600);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}),
-                         0);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
         s = strstr(out, "\"id\": ");
         ck_assert_ptr_nonnull(s);
         snprintf(id, sizeof(id), "%ld", strtol(s + 6, NULL, 10));
         ck_assert_int_eq(
-            ctl(0, out, sizeof(out), (const char *const[]){"remove", "--id", id, NULL}), 0);
+            ctl_run(0, out, sizeof(out), (const char *const[]){"remove", "--id", id, NULL}), 0);
         expect_fail(alloc_hugepages(65, NULL, MB2, PROT_READ, 0), ENOENT);
 }
 END_TEST
@@ -188,14 +151,17 @@ START_TEST(exit_codes_and_messages)
 {
         char out[4096];
 
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){NULL}), 2);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"frobnicate", NULL}), 2);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "-3", NULL}), 2);
-        ck_assert_int_eq(ctl(0, out, sizeof(out), (const char *const[]){"remove", "99", NULL}), 1);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){NULL}), 2);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"frobnicate", NULL}),
+                         2);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"remove", "-3", NULL}),
+                         2);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"remove", "99", NULL}),
+                         1);
         ck_assert_ptr_nonnull(strstr(out, "no such key: 99"));
         ck_assert_int_eq(
-            ctl(0, out, sizeof(out),
-                (const char *const[]){"--socket", "/tmp/nowhere/none.sock", "status", NULL}),
+            ctl_run(0, out, sizeof(out),
+                    (const char *const[]){"--socket", "/tmp/nowhere/none.sock", "status", NULL}),
             3);
         ck_assert_ptr_nonnull(strstr(out, "no hugepaged answers at /tmp/nowhere/none.sock"));
 }

@@ -9,7 +9,7 @@
 #   in_ct CMD...              run CMD inside
 #   container_poweroff        power off, clean up
 
-CT_PACKAGES=systemd,systemd-sysv,dbus,libevent-2.1-7,libevent-pthreads-2.1-7
+CT_PACKAGES=systemd,systemd-sysv,dbus,libevent-2.1-7,libevent-pthreads-2.1-7,libinih1
 # A changed package list makes a new root.
 CT_ROOT=/var/tmp/hugepaged-root-$(echo "$CT_PACKAGES" | md5sum | cut -c1-8)
 CT_PID=

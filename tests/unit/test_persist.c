@@ -74,10 +74,11 @@ START_TEST(pool_and_state_round_trip)
         memset(&in, 0, sizeof(in));
         in.kind = PERSIST_POOL;
         in.u.pool.page_size = 2 << 20;
-        in.u.pool.added = 12;
+        in.u.pool.pages = 12;
+        in.u.pool.base = 3;
 
         ck_assert_int_gt(persist_format(&in, buf, sizeof(buf)), 0);
-        ck_assert_str_eq(buf, "hpd2-pool-2097152-12");
+        ck_assert_str_eq(buf, "hpd2-pool-2097152-12-3");
         ck_assert_int_eq(parse(buf, &out), 0);
         ck_assert_mem_eq(&in, &out, sizeof(in));
         in = (struct persist_rec){.kind = PERSIST_STATE};
@@ -92,7 +93,7 @@ START_TEST(other_versions_are_refused)
 {
         struct persist_rec r;
 
-        ck_assert_int_eq(parse("hpd1-pool-2097152-12", &r), -EPROTONOSUPPORT);
+        ck_assert_int_eq(parse("hpd1-pool-2097152-12-0", &r), -EPROTONOSUPPORT);
         ck_assert_int_eq(parse("hpd3-seg-7-42-1000-100-600-4194304-2097152-1", &r),
                          -EPROTONOSUPPORT);
         ck_assert_int_eq(parse("hpd99999-state", &r), -EPROTONOSUPPORT);
@@ -114,7 +115,7 @@ END_TEST
 START_TEST(truncated_records_are_refused)
 {
         const char *good[] = {"hpd2-seg-7-42-1000-100-600-4194304-2097152-1700000000",
-                              "hpd2-pool-2097152-12", "hpd2-state"};
+                              "hpd2-pool-2097152-12-0", "hpd2-state"};
         struct persist_rec r;
 
         for (size_t g = 0; g < sizeof(good) / sizeof(good[0]); g++) {
@@ -135,8 +136,8 @@ START_TEST(truncated_records_are_refused)
         /* ...but never one that lost a whole field. */
         ck_assert_int_eq(parse("hpd2-seg-7-42-1000-100-600-4194304-2097152", &r), -EBADMSG);
         ck_assert_int_eq(parse("hpd2-seg-7-42-1000-100-600-4194304-2097152-", &r), -EBADMSG);
-        ck_assert_int_eq(parse("hpd2-pool-2097152", &r), -EBADMSG);
-        ck_assert_int_eq(parse("hpd2-pool-2097152-", &r), -EBADMSG);
+        ck_assert_int_eq(parse("hpd2-pool-2097152-12", &r), -EBADMSG);
+        ck_assert_int_eq(parse("hpd2-pool-2097152-12-", &r), -EBADMSG);
         ck_assert_int_eq(parse("hpd2-", &r), -EBADMSG);
         ck_assert_int_eq(parse("hpd2", &r), -EBADMSG);
 }
@@ -159,8 +160,8 @@ START_TEST(malformed_fields_are_refused)
             "hpd2-seg-+7-42-1000-100-600-4194304-2097152-1",             /* a sign */
             "hpd2-seg-7--42-1000-100-600-4194304-2097152-1",             /* a negative key */
             "hpd2-seg-7-42-1000-100-600-4194304-2097152-1 ",             /* trailing space */
-            "hpd2-pool-0-1",                                             /* page size 0 */
-            "hpd2-pool-2097152-1-1",                                     /* a field too many */
+            "hpd2-pool-0-1-0",                                           /* page size 0 */
+            "hpd2-pool-2097152-1-1-1",                                   /* a field too many */
             "hpd2-state-1",                                              /* state has no fields */
             "hpd2-segs-1",                                               /* no such kind */
             "hpd2-Seg-7-42-1000-100-600-4194304-2097152-1",              /* case matters */
@@ -176,10 +177,10 @@ END_TEST
 START_TEST(too_long_and_unwritable)
 {
         char big[PERSIST_MAX + 2], small[8];
-        struct persist_rec r = {.kind = PERSIST_POOL, .u.pool = {2 << 20, 1}}, out;
+        struct persist_rec r = {.kind = PERSIST_POOL, .u.pool = {2 << 20, 1, 0}}, out;
 
         memset(big, '1', sizeof(big));
-        memcpy(big, "hpd2-pool-2-", 12);
+        memcpy(big, "hpd2-pool-2-1-", 14);
         ck_assert_int_eq(persist_parse(big, sizeof(big), &out), -ENOENT);
         ck_assert_int_eq(persist_format(&r, small, sizeof(small)), -ENOBUFS);
         r = (struct persist_rec){.kind = PERSIST_SEGMENT, .u.seg = {.id = 0}};

@@ -1,6 +1,6 @@
 /*
- * test_pool.c - the pool's arithmetic, apart from sysfs: how far it may grow
- * and how much may go back.
+ * test_pool.c - the pool's arithmetic, apart from sysfs: what is free, how
+ * far it may grow.
  */
 #include <check.h>
 #include <stdint.h>
@@ -23,26 +23,26 @@ START_TEST(grow_room_keeps_an_eighth)
 }
 END_TEST
 
-/* Back goes what is free and not reserved, never more than the daemon added. */
-START_TEST(give_back_only_what_was_added_and_is_unused)
+/* Free for the taking: free and not reserved. */
+START_TEST(unused_is_free_less_reserved)
 {
-        ck_assert_uint_eq(pool_may_give(10, 0, 4), 4);
-        ck_assert_uint_eq(pool_may_give(3, 0, 4), 3);
-        ck_assert_uint_eq(pool_may_give(10, 8, 4), 2);
-        ck_assert_uint_eq(pool_may_give(10, 10, 4), 0);
-        ck_assert_uint_eq(pool_may_give(5, 9, 4), 0); /* reserved beyond free: none */
-        ck_assert_uint_eq(pool_may_give(10, 0, 0), 0);
-        ck_assert_uint_eq(pool_may_give(UINT64_MAX, 0, UINT64_MAX), UINT64_MAX);
+        ck_assert_uint_eq(pool_unused(10, 0), 10);
+        ck_assert_uint_eq(pool_unused(10, 8), 2);
+        ck_assert_uint_eq(pool_unused(10, 10), 0);
+        ck_assert_uint_eq(pool_unused(5, 9), 0); /* reserved beyond free: none */
 }
 END_TEST
 
-START_TEST(added_counts_read_back)
+/* MaxGrow= is in bytes over every page size; what is out already counts. */
+START_TEST(growth_allowed_under_max_grow)
 {
-        struct pool_size ps = {.page_size = MB2};
-
-        ck_assert_uint_eq(pool_added(&ps), 0);
-        pool_set_added(&ps, 17);
-        ck_assert_uint_eq(pool_added(&ps), 17);
+        ck_assert_uint_eq(pool_grow_allowed(8 * MB2, 0, MB2), 8);
+        ck_assert_uint_eq(pool_grow_allowed(8 * MB2, 3 * MB2, MB2), 5);
+        ck_assert_uint_eq(pool_grow_allowed(8 * MB2, 8 * MB2, MB2), 0);
+        ck_assert_uint_eq(pool_grow_allowed(8 * MB2, 9 * MB2, MB2), 0);
+        ck_assert_uint_eq(pool_grow_allowed(GIB + MB2, MB2, GIB), 1);
+        ck_assert_uint_eq(pool_grow_allowed(GIB, MB2, GIB), 0); /* a 2 MiB page is out */
+        ck_assert_uint_eq(pool_grow_allowed(UINT64_MAX, 0, MB2), UINT64_MAX / MB2);
 }
 END_TEST
 
@@ -52,8 +52,8 @@ int main(void)
         TCase *tc = tcase_create("arithmetic");
 
         tcase_add_test(tc, grow_room_keeps_an_eighth);
-        tcase_add_test(tc, give_back_only_what_was_added_and_is_unused);
-        tcase_add_test(tc, added_counts_read_back);
+        tcase_add_test(tc, unused_is_free_less_reserved);
+        tcase_add_test(tc, growth_allowed_under_max_grow);
         suite_add_tcase(s, tc);
         return unit_run(s);
 }

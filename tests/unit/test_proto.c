@@ -92,6 +92,13 @@ static size_t sample(uint16_t type, void *body)
                 *(struct hp_remove *)body = (struct hp_remove){.key = 42};
                 break;
         case HP_MSG_RELEASE_REPLY:
+        case HP_MSG_USERS:
+                *(struct hp_users *)body = (struct hp_users){.from_uid = 1000};
+                break;
+        case HP_MSG_USERS_REPLY:
+                *(struct hp_users_reply *)body =
+                    (struct hp_users_reply){.uid = 1000, .nsizes = 1, .bytes = 2 << 20};
+                break;
         case HP_MSG_REMOVE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:
