@@ -144,8 +144,10 @@ static void print_segment(const struct hp_list_reply *r, int first)
                 printf(", \"mode\": \"%04o\", \"users\": %" PRIu64 ", \"npids\": %" PRIu32
                        ", \"pids\": [",
                        r->mode & 0777, r->users, r->npids);
-                for (uint32_t i = 0; i < shown; i++)
-                        printf("%s%" PRId32, i ? ", " : "", r->pids[i]);
+                /* Another user's processes come as 0: not listed. */
+                for (uint32_t i = 0, n = 0; i < shown; i++)
+                        if (r->pids[i])
+                                printf("%s%" PRId32, n++ ? ", " : "", r->pids[i]);
                 printf("], \"created\": \"%s\", \"created_unix\": %" PRId64 "}",
                        iso_time(r->ctime, ct, sizeof(ct)), r->ctime);
                 return;
@@ -155,8 +157,12 @@ static void print_segment(const struct hp_list_reply *r, int first)
                (uint32_t)r->key, r->key, removed ? "*" : " ", r->id, human(r->size, sz, sizeof(sz)),
                human(r->page_size, ps, sizeof(ps)), owner, group, r->mode & 0777, r->users,
                iso_time(r->ctime, ct, sizeof(ct)));
-        for (uint32_t i = 0; i < shown; i++)
-                printf("%s%" PRId32, i ? "," : "", r->pids[i]);
+        for (uint32_t i = 0; i < shown; i++) {
+                if (r->pids[i])
+                        printf("%s%" PRId32, i ? "," : "", r->pids[i]);
+                else
+                        printf("%s?", i ? "," : ""); /* another user's process */
+        }
         if (r->npids > shown)
                 printf(",+%" PRIu32, r->npids - shown);
         printf("%s\n", shown ? "" : "-");

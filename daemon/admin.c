@@ -29,14 +29,18 @@ static int may_see(const struct client *c, const struct segment *s)
                policy_check(&c->cred, s, HP_PROT_READ) == 0;
 }
 
-static void add_pids(struct clients *cs, struct hp_list_reply *r)
+/* The processes attached: their number, and the first HP_LIST_PIDS pids,
+ * each 0 unless the caller may know it (root: all; anyone else: its own
+ * user's processes). */
+static void add_pids(struct clients *cs, const struct client *asker, struct hp_list_reply *r)
 {
         for (struct list *l = cs->all.next; l != &cs->all; l = l->next) {
                 struct client *c = container_of(l, struct client, link);
 
                 if (!segref_count(&c->refs, r->id))
                         continue;
-                if (r->npids < HP_LIST_PIDS)
+                if (r->npids < HP_LIST_PIDS &&
+                    (asker->cred.uid == 0 || asker->cred.uid == c->cred.uid))
                         r->pids[r->npids] = c->cred.pid;
                 r->npids++;
         }
@@ -76,7 +80,7 @@ int admin_list(struct client *c, const struct hp_msg *m, struct reply *r)
             .users = n.best->users,
             .ctime = n.best->ctime,
         };
-        add_pids(&c->hpd->clients, l);
+        add_pids(&c->hpd->clients, c, l);
         return 0;
 }
 
@@ -99,11 +103,20 @@ int admin_status(struct client *c, const struct hp_msg *m, struct reply *r)
         struct totals t = {0};
 
         (void)m;
-        segment_foreach(&hpd->segs, add_up, &t);
         st->uptime = (uint64_t)(time(NULL) - hpd->started);
-        st->segments = t.segments;
-        st->bytes = t.bytes;
-        st->clients = hpd->clients.count;
+        if (c->cred.uid == 0) {
+                segment_foreach(&hpd->segs, add_up, &t);
+                st->segments = t.segments;
+                st->bytes = t.bytes;
+                st->clients = hpd->clients.count;
+        } else {
+                /* Anyone else: its own, not what other users hold. */
+                const struct user *u = user_find(&hpd->users, c->cred.uid);
+
+                st->segments = u ? u->count[USER_SEGMENTS] : 0;
+                st->bytes = u ? u->count[USER_BYTES] : 0;
+                st->clients = u ? (uint32_t)u->count[USER_CONNECTIONS] : 0;
+        }
         for (size_t i = 0; i < hpd->pool.nsizes && st->nsizes < HP_STATUS_SIZES; i++) {
                 struct pool_size *ps = &hpd->pool.sizes[i];
                 uint64_t total = 0, free = 0, resv = 0;

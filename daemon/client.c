@@ -16,15 +16,43 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "closer.h"
 #include "config.h"
 #include "log.h"
 
 /* Requests handled per readiness callback before others get a turn. */
 #define CLIENT_BATCH 16
 
+/* A descriptor the client sent (no request carries one): closed elsewhere. */
+static void discard(int fd, void *arg)
+{
+        struct client *c = arg;
+
+        closer_add(c->owner->closer, fd, c->cred.uid);
+}
+
+/* Before the socket goes: nothing more may come in, and what came but was
+ * not read is read now, so that no descriptor in it is closed with the
+ * socket, on the loop. (Even where the kernel refuses descriptors: some
+ * may have come before the socket was told to.) */
+static void drain(struct client *c)
+{
+        char buf[HP_MSG_MAX + 1];
+        int fd;
+
+        shutdown(c->fd, SHUT_RD);
+        for (int i = 0; i < 4096; i++) {
+                int r = hp_proto_recv(c->fd, buf, sizeof(buf), &fd, 0, MSG_DONTWAIT, discard, c);
+
+                if (r <= 0 && r != -EBADMSG)
+                        break;
+        }
+}
+
 static void client_free(struct client *c)
 {
         c->owner->ops->gone(c);
+        drain(c);
         if (c->ev_read)
                 event_free(c->ev_read);
         if (c->ev_write)
@@ -56,7 +84,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         for (int i = 0; i < CLIENT_BATCH && !c->busy; i++) {
                 int r, passed;
 
-                r = hp_proto_recv(fd, buf, sizeof(buf), &passed, 0, MSG_DONTWAIT);
+                r = hp_proto_recv(fd, buf, sizeof(buf), &passed, 0, MSG_DONTWAIT, discard, c);
                 if (r == -EAGAIN)
                         return;
                 if (r == 0 || r == -ECONNRESET) {
@@ -94,7 +122,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         struct client *c = arg;
         int r;
 
-        (void)what;
+        if (what & EV_TIMEOUT) {
+                log_warn("client pid=%d uid=%u: took no reply for %d s, disconnecting", c->cred.pid,
+                         c->cred.uid, CLIENT_REPLY_SECONDS);
+                client_free(c);
+                return;
+        }
         r = hp_proto_send(fd, c->out, c->out_len, c->out_fd, MSG_DONTWAIT);
         if (r == -EAGAIN)
                 return;
@@ -133,7 +166,7 @@ void client_finish(struct client *c, int result, const struct reply *r)
                 c->out_len = (size_t)n;
                 c->out_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
                 event_del(c->ev_read);
-                event_add(c->ev_write, NULL);
+                event_add(c->ev_write, &(struct timeval){CLIENT_REPLY_SECONDS, 0});
                 return;
         }
         if (sent < 0)
@@ -143,12 +176,21 @@ void client_finish(struct client *c, int result, const struct reply *r)
 }
 
 /* One of the peer's MaxConnections=; the extra one is refused, and logged
- * once until the user is under its limit again. */
+ * once until the user is under its limit again. So is one from a user with
+ * too many sent descriptors not yet closed (closer.h). */
 static int charge_connection(struct clients *cs, struct client *c)
 {
+        const struct user *u = user_find(cs->users, c->cred.uid);
         struct limits l;
         int r;
 
+        if (u && u->count[USER_SENT_FDS] >= CLOSER_MAX_PER_USER) {
+                if (user_should_log(cs->users, c->cred.uid, USER_SENT_FDS))
+                        log_warn("client pid=%d uid=%u: connection refused: %u descriptors it "
+                                 "sent are not closed yet (logged once)",
+                                 c->cred.pid, c->cred.uid, CLOSER_MAX_PER_USER);
+                return -EDQUOT;
+        }
         config_limits_for(*cs->config, &c->cred, &l);
         r = user_charge(cs->users, &c->conn, c->cred.uid, USER_CONNECTIONS, 0, 1, l.connections, 0,
                         0, 0);
@@ -157,6 +199,19 @@ static int charge_connection(struct clients *cs, struct client *c)
                          " is its MaxConnections= (logged once)",
                          c->cred.pid, c->cred.uid, l.connections);
         return r;
+}
+
+void client_progress(struct client *c)
+{
+        struct hp_status st = {0};
+        char buf[HP_MSG_MAX];
+        int n;
+
+        if (!c->busy || c->out_len)
+                return;
+        n = hp_proto_encode(buf, sizeof(buf), HP_MSG_PROGRESS, c->req.hdr.seq, &st, sizeof(st));
+        if (n > 0)
+                (void)hp_proto_send(c->fd, buf, (size_t)n, -1, MSG_DONTWAIT);
 }
 
 static void pause_accept(struct clients *cs)
@@ -238,16 +293,23 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 
 int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
                   const struct client_ops *ops, struct hpd *hpd, struct users *users,
-                  struct config *const *config)
+                  struct config *const *config, struct closer *closer)
 {
         *cs = (struct clients){.base = base,
                                .hpd = hpd,
                                .ops = ops,
                                .users = users,
+                               .closer = closer,
                                .config = config,
                                .listen_fd = listen_fd,
                                .max = max};
         list_init(&cs->all);
+        /* Refused at the listening socket, the option holds for connections
+         * not yet accepted too, from their first message on. */
+        cs->rights_refused = closer_refuse_rights(listen_fd) == 1;
+        log_info("descriptors clients send: %s",
+                 cs->rights_refused ? "refused by the kernel (SO_PASSRIGHTS)"
+                                    : "closed off the event loop (no SO_PASSRIGHTS)");
         cs->accept_ev = event_new(base, listen_fd, EV_READ | EV_PERSIST, on_accept, cs);
         cs->accept_pause = evtimer_new(base, on_accept_resume, cs);
         if (!cs->accept_ev || !cs->accept_pause || event_add(cs->accept_ev, NULL) < 0)

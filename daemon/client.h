@@ -6,7 +6,9 @@
  * client has at most one request in progress: while a request waits (for a
  * segment being made) or its reply waits (the socket is full), nothing more
  * is read from it, so a client that does not read cannot make the daemon
- * buffer without bound. What a request means is the layer above's: it
+ * buffer without bound; a reply it does not take within CLIENT_REPLY_SECONDS
+ * ends its connection. No descriptor a client sends is ever closed here
+ * (closer.c). What a request means is the layer above's: it
  * learns of each request, and of each client going away, through struct
  * client_ops, and answers with client_finish(). Must never include it.
  */
@@ -21,6 +23,10 @@
 #include "segment.h"
 #include "user.h"
 
+/* How long a reply may wait for a client to make room for it. */
+#define CLIENT_REPLY_SECONDS 10
+
+struct closer;
 struct config;
 struct event;
 struct event_base;
@@ -57,6 +63,7 @@ struct client {
 
         /* Owned by the layers above; the transport never touches them. */
         int greeted;              /* dispatch.c: HELLO done */
+        int wants_progress;       /* request.c: HELLO had HP_HELLO_PROGRESS */
         struct refs refs;         /* segref.c: what this connection holds */
         unsigned nholds;          /* hold.c: fork holds it asked for */
         struct segment *wait_seg; /* request.c: the segment it waits for */
@@ -81,6 +88,8 @@ struct clients {
         struct hpd *hpd;
         const struct client_ops *ops;
         struct users *users;          /* where connections are charged */
+        struct closer *closer;        /* where descriptors clients send are closed */
+        int rights_refused;           /* the kernel refuses them at the socket (SO_PASSRIGHTS) */
         struct config *const *config; /* the configuration in force */
         int listen_fd;
         struct list all;
@@ -94,7 +103,7 @@ struct clients {
  * negative errno. */
 int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
                   const struct client_ops *ops, struct hpd *hpd, struct users *users,
-                  struct config *const *config);
+                  struct config *const *config, struct closer *closer);
 
 /* What a request's handler returns (dispatch.c): 0, the reply is filled in;
  * a negative errno, the reply is that status alone; REPLY_LATER, the handler
@@ -106,6 +115,10 @@ typedef int (*handler_fn)(struct client *c, const struct hp_msg *req, struct rep
  * sends only that status (-result); otherwise r's body and descriptor.
  * Clears busy and lets reading resume once the reply is out. */
 void client_finish(struct client *c, int result, const struct reply *r);
+
+/* Tell c its request in progress is still being worked on (PROGRESS), if
+ * its socket has room and no reply is waiting; else nothing. */
+void client_progress(struct client *c);
 
 /* Disconnect every client, stop accepting (shutdown). */
 void client_free_all(struct clients *cs);

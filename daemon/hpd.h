@@ -20,6 +20,7 @@
 #include "segment.h"
 #include "user.h"
 
+struct closer;
 struct event_base;
 struct notify;
 struct restore;
@@ -32,12 +33,14 @@ struct hpd {
         struct keep keep;        /* keep.c */
         struct pool pool;        /* pool.c (the worker's while it runs) */
         struct worker *worker;   /* worker.c */
+        struct closer *closer;   /* closer.c */
         struct clients clients;  /* client.c */
         struct config *config;   /* main.c: the configuration in force (swapped on SIGHUP) */
         struct users users;      /* user.c: what each user holds */
         struct htab holds;       /* hold.c: token -> struct hold */
         struct restore *restore; /* restore.c: the grace period after a restart */
         struct notify *notify;   /* notify.c */
+        struct event *progress;  /* request.c: the PROGRESS timer */
         time_t started;          /* main.c */
         int stopping;            /* main.c: shutting down; kept state is left alone */
 };

@@ -174,24 +174,36 @@ void keep_adopt_state(struct keep *k, int fd, size_t len)
 }
 
 void keep_growth(struct keep *k, const struct pool *p, const struct pool_size *ps,
-                 const struct pool_growth *g)
+                 const struct pool_growth *g, int started)
 {
-        size_t i = (size_t)(ps - p->sizes);
-        char name[PERSIST_MAX + 1];
-        int fd;
+        struct pool_growth *now = &k->growth[ps - p->sizes];
+        char old[PERSIST_MAX + 1], name[PERSIST_MAX + 1];
+        int had = now->pages != 0, fd;
 
         pthread_mutex_lock(&k->lock);
+        if (had)
+                growth_name(ps, now, old, sizeof(old));
+        if (started) {
+                if (!now->pages)
+                        now->base = g->base;
+                now->pages += g->pages;
+        } else {
+                now->pages -= g->pages < now->pages ? g->pages : now->pages;
+        }
         if (k->dir >= 0) {
-                /* hugetlbfs: a marker file while the growth is in flight. */
-                if (g && growth_name(ps, g, name, sizeof(name)) > 0) {
-                        fd = openat(k->dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                        if (fd >= 0)
-                                close(fd);
-                } else if (!g && growth_name(ps, &k->growth[i], name, sizeof(name)) > 0) {
-                        unlinkat(k->dir, name, 0);
+                /* A marker file while growth is in flight, renamed as it changes. */
+                if (now->pages && growth_name(ps, now, name, sizeof(name)) > 0) {
+                        if (had) {
+                                renameat(k->dir, old, k->dir, name);
+                        } else {
+                                fd = openat(k->dir, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                                if (fd >= 0)
+                                        close(fd);
+                        }
+                } else if (had) {
+                        unlinkat(k->dir, old, 0);
                 }
         }
-        k->growth[i] = g ? *g : (struct pool_growth){0};
         if (k->active)
                 save_state(k, p);
         pthread_mutex_unlock(&k->lock);

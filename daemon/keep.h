@@ -42,11 +42,13 @@ void keep_close(struct keep *k);
 void keep_segment(struct keep *k, struct segment *s);
 void keep_forget(struct keep *k, struct segment *s);
 
-/* From the worker, around a pool growth: g as it is about to happen, then
- * NULL once it is taken back. Persisted before the growth, so that a daemon
- * that dies in between leaves what the next needs to undo it. */
+/* From the worker, around a pool growth: g as it is about to happen
+ * (started 1), then again once it is taken back (started 0). Growths of one
+ * page size in flight together (creates made in steps) are kept as one: their
+ * pages summed, from the base of the first. Persisted before the growth, so
+ * that a daemon that dies in between leaves what the next needs to undo it. */
 void keep_growth(struct keep *k, const struct pool *p, const struct pool_size *ps,
-                 const struct pool_growth *g);
+                 const struct pool_growth *g, int started);
 
 /* At start-up (restore.c): a stored entry that is not ours to keep is closed
  * and taken out of the store; the state memfd of the previous daemon is

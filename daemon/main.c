@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "config.h"
 #include "dispatch.h"
 #include "hold.h"
@@ -359,6 +360,10 @@ int main(int argc, char **argv)
                         return 1;
                 }
                 hpd.pool.default_size = hpd.backend.page_size;
+                log_warn("hugetlbfs backend: its files cannot be sealed: a writer can shrink a "
+                         "segment under its readers, an owner grow its file past the segment; "
+                         "whoever may read %s sees every segment's name (hugepaged(8))",
+                         c->backend);
         }
         keep_init(&hpd.keep, hpd.backend.dir);
         hpd.base = event_base_new();
@@ -380,10 +385,11 @@ int main(int argc, char **argv)
                 keep_markers_beside(&hpd, l.path);
         if (worker_start(&hpd.worker, hpd.base, &hpd.pool, &hpd.keep, &hpd.backend, on_job_done,
                          &hpd) < 0 ||
+            closer_start(&hpd.closer, hpd.base, &hpd.users) < 0 ||
             client_listen(&hpd.clients, hpd.base, l.fd, max_clients, &dispatch_ops, &hpd,
-                          &hpd.users, &hpd.config) < 0 ||
+                          &hpd.users, &hpd.config, hpd.closer) < 0 ||
             notify_start(&hpd, c->idle_exit) < 0 ||
-            restore_start_grace(&hpd, c->restore_grace) < 0) {
+            restore_start_grace(&hpd, c->restore_grace) < 0 || request_start(&hpd) < 0) {
                 log_err("cannot start");
                 listener_close(&l);
                 return 1;
@@ -405,11 +411,13 @@ int main(int argc, char **argv)
 
         notify_stopping(&hpd);
         notify_stop(&hpd);
+        event_free(hpd.progress);
         hpd.stopping = 1;
         restore_stop(&hpd);
         client_free_all(&hpd.clients);
         hold_free_all(&hpd);
         worker_stop(hpd.worker);
+        closer_stop(hpd.closer);
         segref_shutdown(&hpd);
         keep_close(&hpd.keep);
         memory_close(&hpd.backend);

@@ -1,9 +1,9 @@
 /*
  * memory.c - segments' memory; see memory.h.
  *
- * memory_make() runs on the worker thread and may take long (fallocate
- * zeroes every page); memory_fd() runs on the loop and opens a file at most
- * once per segment.
+ * memory_begin/fill/end run on the worker thread, and fill may take long
+ * (fallocate zeroes every page); memory_fd() runs on the loop and opens a
+ * file at most once per segment.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,70 +52,92 @@ static int log2u64(uint64_t v)
         return 63 - __builtin_clzll(v);
 }
 
-/* Owner and mode, then the pages. Mode first: once the file is the
- * client's, changing its mode would need CAP_FOWNER, which the unit does not
- * grant. The inode carries the segment's owner and mode so that a client
- * holding a read-only descriptor cannot reopen it for writing through
- * /proc/self/fd unless the mode lets it. */
-static int fill(int fd, const struct segment *s)
+/* Owner and mode. Mode first: once the file is the client's, changing its
+ * mode would need CAP_FOWNER, which the unit does not grant. The inode
+ * carries the segment's owner and mode so that a client holding a read-only
+ * descriptor cannot reopen it for writing through /proc/self/fd unless the
+ * mode lets it. */
+static int own(int fd, const struct segment *s)
 {
-        int r;
-
         if (fchmod(fd, s->mode & 0666) < 0 || (geteuid() == 0 && fchown(fd, s->uid, s->gid) < 0))
                 return -errno;
-        do
-                r = fallocate(fd, 0, 0, (off_t)s->size);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return errno == ENOSPC ? -ENOMEM : -errno;
         return 0;
 }
 
-/* The hugetlbfs backend: a file made under a temporary name, complete before
- * it takes its real one, so a restarted daemon never finds half a segment. */
-static int make_file(const struct backend *b, struct segment *s)
+static void tmp_name(const struct segment *s, char *buf, size_t len)
 {
-        char tmp[PERSIST_MAX + 8], name[PERSIST_MAX + 1];
+        char name[PERSIST_MAX + 1];
+
+        segment_name(s, name, sizeof(name));
+        snprintf(buf, len, "tmp-%s", name);
+}
+
+int memory_begin(const struct backend *b, struct segment *s)
+{
+        unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
         _cleanup_close_ int fd = -1;
+        char name[PERSIST_MAX + 8];
         int r;
 
-        if ((r = segment_name(s, name, sizeof(name))) < 0)
-                return r;
-        snprintf(tmp, sizeof(tmp), "tmp-%s", name);
-        fd = openat(b->dir, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (b->dir >= 0) {
+                /* hugetlbfs: made under a temporary name, complete before it
+                 * takes its real one, so a restarted daemon never finds half
+                 * a segment. */
+                tmp_name(s, name, sizeof(name));
+                fd = openat(b->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        } else {
+                snprintf(name, sizeof(name), "hugepaged:key=%" PRId32 ":id=%" PRIu64, s->key,
+                         s->id);
+                flags |= (unsigned)log2u64(s->page_size) << MFD_HUGE_SHIFT;
+                fd = memfd_create(name, flags);
+        }
         if (fd < 0)
                 return -errno;
-        r = fill(fd, s);
-        if (r == 0 && renameat(b->dir, tmp, b->dir, name) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlinkat(b->dir, tmp, 0);
+        if ((r = own(fd, s)) < 0) {
+                if (b->dir >= 0)
+                        unlinkat(b->dir, name, 0);
                 return r;
         }
         s->fd = take_fd(&fd);
         return 0;
 }
 
-int memory_make(const struct backend *b, struct segment *s)
+int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes)
 {
-        char name[48];
-        unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
-        _cleanup_close_ int fd = -1;
         int r;
 
-        if (b->dir >= 0)
-                return make_file(b, s);
-        snprintf(name, sizeof(name), "hugepaged:key=%" PRId32 ":id=%" PRIu64, s->key, s->id);
-        flags |= (unsigned)log2u64(s->page_size) << MFD_HUGE_SHIFT;
-        fd = memfd_create(name, flags);
-        if (fd < 0)
-                return -errno;
-        if ((r = fill(fd, s)) < 0)
-                return r;
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-                return -errno;
-        s->fd = take_fd(&fd);
+        do
+                r = fallocate(s->fd, 0, (off_t)offset, (off_t)bytes);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return errno == ENOSPC ? -ENOMEM : -errno;
         return 0;
+}
+
+int memory_end(const struct backend *b, struct segment *s)
+{
+        char tmp[PERSIST_MAX + 8], name[PERSIST_MAX + 1];
+
+        if (b->dir < 0)
+                return fcntl(s->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0
+                           ? -errno
+                           : 0;
+        tmp_name(s, tmp, sizeof(tmp));
+        segment_name(s, name, sizeof(name));
+        return renameat(b->dir, tmp, b->dir, name) < 0 ? -errno : 0;
+}
+
+void memory_abort(const struct backend *b, struct segment *s)
+{
+        char tmp[PERSIST_MAX + 8];
+
+        if (b->dir >= 0) {
+                tmp_name(s, tmp, sizeof(tmp));
+                unlinkat(b->dir, tmp, 0);
+        }
+        if (s->fd >= 0)
+                close(s->fd);
+        s->fd = -1;
 }
 
 void memory_remove(const struct backend *b, const struct segment *s)

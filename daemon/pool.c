@@ -195,20 +195,19 @@ static int write_setting(const struct pool_size *ps, uint64_t v)
         return write_u64(ps->dir, setting(ps), v);
 }
 
-static uint64_t unused(const struct pool_size *ps)
-{
-        uint64_t total, free, resv;
-
-        if (pool_read(ps, &total, &free, &resv) < 0)
-                return 0;
-        return pool_unused(free, resv);
-}
-
 int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g)
 {
-        uint64_t have = unused(ps), missing, surplus = 0, from, after;
+        uint64_t total, free, resv, have, missing, surplus = 0, from, after, mem_total;
+        int r;
 
         *g = (struct pool_growth){0};
+        /* A file that cannot be read (out of descriptors, say) is logged as
+         * what it is, not as a pool too small. */
+        if ((r = pool_read(ps, &total, &free, &resv)) < 0) {
+                log_warn("pool: cannot read %s: %s", ps->dir, errname(r));
+                return -ENOMEM;
+        }
+        have = pool_unused(free, resv);
         if (have >= npages)
                 return 0;
         if (!__atomic_load_n(&p->may_grow, __ATOMIC_RELAXED))
@@ -223,8 +222,12 @@ int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool
                          missing, ps->page_size / 1024);
                 return -ENOMEM;
         }
-        if (missing >
-            pool_grow_room(pool_meminfo("MemAvailable"), pool_meminfo("MemTotal"), ps->page_size)) {
+        mem_total = pool_meminfo("MemTotal");
+        if (!mem_total) {
+                log_warn("pool: cannot read /proc/meminfo: %s", errname(errno));
+                return -ENOMEM;
+        }
+        if (missing > pool_grow_room(pool_meminfo("MemAvailable"), mem_total, ps->page_size)) {
                 log_info("pool: %" PRIu64 " pages of %" PRIu64 " kB would leave too little memory",
                          missing, ps->page_size / 1024);
                 return -ENOMEM;

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <event2/event.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,8 +18,8 @@
 
 int request_hello(struct client *c, const struct hp_msg *m, struct reply *r)
 {
-        (void)m;
         c->greeted = 1;
+        c->wants_progress = (m->u.hello.flags & HP_HELLO_PROGRESS) != 0;
         r->u.hello = (struct hp_hello_reply){
             .version = HP_PROTO_VERSION,
             .default_page_size = c->hpd->pool.default_size,
@@ -185,6 +186,31 @@ int request_register(struct client *c, const struct hp_msg *m, struct reply *r)
                 log_debug("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 ": registered again",
                           c->cred.pid, c->cred.uid, s->key, s->id);
         return err;
+}
+
+/* Every second: those who wait for a segment being made hear that it is. */
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+        struct clients *cs = &((struct hpd *)arg)->clients;
+
+        (void)fd;
+        (void)what;
+        for (struct list *l = cs->all.next; l != &cs->all; l = l->next) {
+                struct client *c = container_of(l, struct client, link);
+
+                if (c->wait_seg && c->wants_progress)
+                        client_progress(c);
+        }
+}
+
+int request_start(struct hpd *hpd)
+{
+        struct event *ev = event_new(hpd->base, -1, EV_PERSIST, on_progress, hpd);
+
+        if (!ev || event_add(ev, &(struct timeval){REQUEST_PROGRESS_SECONDS, 0}) < 0)
+                return -ENOMEM;
+        hpd->progress = ev;
+        return 0;
 }
 
 void request_client_gone(struct client *c)

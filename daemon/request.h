@@ -22,6 +22,11 @@ int request_register(struct client *c, const struct hp_msg *m, struct reply *r);
 /* The worker finished making s (s->error says how): answer who waited. */
 void request_created(struct hpd *hpd, struct segment *s);
 
+/* While a create is under way, PROGRESS goes to those who wait for it every
+ * REQUEST_PROGRESS_SECONDS (the library's bound on silence is larger). */
+#define REQUEST_PROGRESS_SECONDS 1
+int request_start(struct hpd *hpd);
+
 /* c is going away: stop its waiting, let go of its references. */
 void request_client_gone(struct client *c);
 

@@ -43,6 +43,8 @@ struct segment {
         int kept;               /* in systemd's store (keep.c) */
         int removed;            /* hugepagectl remove: the key no longer finds it */
         int error;              /* the worker's result: 0 or a negative errno */
+        uint64_t made;          /* worker: bytes of memory made so far */
+        uint64_t grown[2];      /* worker: the pool growth held while making it */
         struct client *creator; /* waits for this segment to be made; NULL if gone */
         struct list waiters;    /* other clients waiting for it (client.wait_link) */
 

@@ -25,6 +25,7 @@ enum user_count {
         USER_SEGMENTS,
         USER_CONNECTIONS,
         USER_FORK_HOLDS,
+        USER_SENT_FDS, /* descriptors it sent that the closer has yet to close */
         USER_NCOUNTS,
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keep.h"
@@ -43,21 +44,59 @@ struct worker {
         void *ctx;
 };
 
-/* Grow the pool by what s lacks, for as long as making its memory takes:
- * then its pages are surplus pages, which go when its last user lets go. */
-static void run_create(struct worker *w, struct segment *s)
-{
-        struct pool_growth g;
-        int r;
+/* A large segment is made in turns, and goes to the back of the queue
+ * between them, so that a small create never waits for a large one, only
+ * for one turn of it: pieces of CREATE_PIECE bytes until CREATE_TURN_MS have
+ * passed (how long a piece takes varies: free pages come at once, pages the
+ * kernel must first compact do not). */
+#define CREATE_PIECE   (UINT64_C(16) << 20)
+#define CREATE_TURN_MS 20
 
-        r = pool_grow(w->pool, s->pool, s->size / s->page_size, &g);
-        if (r == 0 && g.pages)
-                keep_growth(w->keep, w->pool, s->pool, &g);
+static uint64_t elapsed_ms(const struct timespec *since)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (uint64_t)(now.tv_sec - since->tv_sec) * 1000 +
+               (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000000);
+}
+
+/* One turn of making s: the first grows the pool by what s lacks (held
+ * until the last) and makes the file; each fills pieces for a turn; the
+ * last seals it and takes the growth back, so that s's extra pages are
+ * surplus pages, which go when its last user lets go. Returns 1 while more
+ * turns remain, else 0 with s->error set. */
+static int run_create(struct worker *w, struct segment *s)
+{
+        struct pool_growth g = {s->grown[0], s->grown[1]};
+        struct timespec start;
+        uint64_t piece;
+        int r = 0;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        if (s->made == 0 && s->fd < 0) {
+                r = pool_grow(w->pool, s->pool, s->size / s->page_size, &g);
+                s->grown[0] = g.pages;
+                s->grown[1] = g.base;
+                if (r == 0 && g.pages)
+                        keep_growth(w->keep, w->pool, s->pool, &g, 1);
+                if (r == 0)
+                        r = memory_begin(w->backend, s);
+        }
+        while (r == 0 && s->made < s->size) {
+                piece = s->size - s->made < CREATE_PIECE ? s->size - s->made : CREATE_PIECE;
+                r = memory_fill(s, s->made, piece);
+                s->made += r == 0 ? piece : 0;
+                if (r == 0 && s->made < s->size && elapsed_ms(&start) >= CREATE_TURN_MS)
+                        return 1;
+        }
         if (r == 0)
-                r = memory_make(w->backend, s);
+                r = memory_end(w->backend, s);
+        if (r < 0)
+                memory_abort(w->backend, s);
         if (g.pages) {
                 pool_ungrow(s->pool, &g);
-                keep_growth(w->keep, w->pool, s->pool, NULL);
+                keep_growth(w->keep, w->pool, s->pool, &g, 0);
         }
         if (r < 0 && r != -ENOMEM) {
                 /* The contract has one answer for "no memory to be had". */
@@ -66,6 +105,7 @@ static void run_create(struct worker *w, struct segment *s)
                 r = -ENOMEM;
         }
         s->error = r;
+        return 0;
 }
 
 /* Closing the memory frees its pages, once no process maps them. */
@@ -76,17 +116,18 @@ static void run_destroy(struct worker *w, struct segment *s)
         segment_free(s);
 }
 
-static void run(struct worker *w, struct job *j)
+/* Returns 1 if the job has more to do (it goes to the back of the queue). */
+static int run(struct worker *w, struct job *j)
 {
         switch (j->kind) {
         case WORKER_CREATE:
-                run_create(w, j->seg);
-                break;
+                return run_create(w, j->seg);
         case WORKER_DESTROY:
                 run_destroy(w, j->seg);
                 j->seg = NULL;
                 break;
         }
+        return 0;
 }
 
 static void *worker_main(void *arg)
@@ -97,6 +138,7 @@ static void *worker_main(void *arg)
         for (;;) {
                 struct job *j;
                 uint64_t one = 1;
+                int more;
 
                 while (!w->head && !w->stopping)
                         pthread_cond_wait(&w->cond, &w->lock);
@@ -108,9 +150,15 @@ static void *worker_main(void *arg)
                         w->tail = &w->head;
                 pthread_mutex_unlock(&w->lock);
 
-                run(w, j);
+                more = run(w, j);
 
                 pthread_mutex_lock(&w->lock);
+                if (more) {
+                        j->next = NULL;
+                        *w->tail = j;
+                        w->tail = &j->next;
+                        continue;
+                }
                 j->next = w->done;
                 w->done = j;
                 if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -166,7 +214,8 @@ static void enqueue(struct worker *w, enum worker_job kind, struct segment *s)
                 struct job local = {kind, s, NULL};
 
                 log_err("worker: out of memory, working on the loop");
-                run(w, &local);
+                while (run(w, &local))
+                        ;
                 w->done_fn(kind, local.seg, w->ctx);
                 return;
         }
@@ -251,7 +300,8 @@ void worker_stop(struct worker *w)
                 struct job *j = w->head;
 
                 w->head = j->next;
-                run(w, j);
+                while (run(w, j))
+                        ;
                 w->done_fn(j->kind, j->seg, w->ctx);
                 free(j);
         }

@@ -59,6 +59,7 @@ static const struct {
     [HP_MSG_REMOVE_REPLY] = {"REMOVE_REPLY", sizeof(struct hp_status), 0},
     [HP_MSG_USERS] = {"USERS", sizeof(struct hp_users), 1},
     [HP_MSG_USERS_REPLY] = {"USERS_REPLY", sizeof(struct hp_users_reply), 0},
+    [HP_MSG_PROGRESS] = {"PROGRESS", sizeof(struct hp_status), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -95,7 +96,7 @@ static int body_ok(const struct hp_msg *m)
 {
         switch (m->hdr.type) {
         case HP_MSG_HELLO:
-                return m->u.hello.reserved == 0 && m->u.hello.version >= 1;
+                return (m->u.hello.flags & ~HP_HELLO_KNOWN) == 0 && m->u.hello.version >= 1;
         case HP_MSG_HELLO_REPLY:
                 if (!status_ok(&m->u.hello_reply.st) || m->u.hello_reply.reserved)
                         return 0;
@@ -149,6 +150,8 @@ static int body_ok(const struct hp_msg *m)
         case HP_MSG_REMOVE:
                 return m->u.remove.reserved == 0 && m->u.remove.key >= 0 &&
                        (m->u.remove.key != 0) != (m->u.remove.id != 0);
+        case HP_MSG_PROGRESS:
+                return status_ok(&m->u.status) && m->u.status.status == 0;
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
         case HP_MSG_CLAIM_REPLY:

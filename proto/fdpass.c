@@ -2,8 +2,9 @@
  * fdpass.c - one message, and at most one descriptor, per datagram.
  *
  * Owns: sendmsg/recvmsg and SCM_RIGHTS handling. Every descriptor that
- * arrives is either handed to the caller or closed here; none is leaked, and
- * none is installed without O_CLOEXEC. Knows nothing of message contents.
+ * arrives is handed to the caller, to its discard function, or closed here;
+ * none is leaked, and none is installed without O_CLOEXEC. Knows nothing of
+ * message contents.
  */
 #include <errno.h>
 #include <string.h>
@@ -48,7 +49,16 @@ int hp_proto_send(int sock, const void *buf, size_t len, int fd, int flags)
         return 0;
 }
 
-int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags)
+static void discard_fd(int fd, hp_discard_fn discard, void *ctx)
+{
+        if (discard)
+                discard(fd, ctx);
+        else
+                close(fd);
+}
+
+int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags,
+                  hp_discard_fn discard, void *ctx)
 {
         union {
                 char buf[CMSG_SPACE(sizeof(int) * HP_FDS_ROOM)];
@@ -87,7 +97,7 @@ int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, in
                         if (got++ < max_fds && *fd < 0)
                                 *fd = f;
                         else
-                                close(f);
+                                discard_fd(f, discard, ctx);
                 }
         }
         if (got > max_fds)
@@ -98,7 +108,7 @@ int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, in
                 bad = 1; /* cap is one more than the largest message */
         if (bad) {
                 if (*fd >= 0)
-                        close(*fd);
+                        discard_fd(*fd, discard, ctx);
                 *fd = -1;
                 return -EBADMSG;
         }

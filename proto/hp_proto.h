@@ -59,7 +59,10 @@ enum hp_msg_type {
         HP_MSG_REMOVE_REPLY = 20, /* reply: struct hp_status */
         HP_MSG_USERS = 21,        /* req: struct hp_users; usage and limits, one user a reply */
         HP_MSG_USERS_REPLY = 22,  /* reply: struct hp_users_reply; ENOENT after the last */
-        HP_MSG_TYPE_END = 23,     /* one past the last; not a message */
+        HP_MSG_PROGRESS = 23,     /* daemon -> client: struct hp_status (0); the request of
+                                   * this seq is still being worked on (a create); only to a
+                                   * client whose HELLO had HP_HELLO_PROGRESS */
+        HP_MSG_TYPE_END = 24,     /* one past the last; not a message */
 };
 
 struct hp_hdr {
@@ -77,8 +80,11 @@ struct hp_status {
 
 struct hp_hello {
         uint32_t version; /* highest version the client speaks */
-        uint32_t reserved;
+        uint32_t flags;   /* HP_HELLO_* */
 };
+
+#define HP_HELLO_PROGRESS 0x1u /* send PROGRESS while a request takes long */
+#define HP_HELLO_KNOWN    HP_HELLO_PROGRESS
 
 struct hp_hello_reply {
         struct hp_status st;
@@ -304,13 +310,17 @@ int hp_proto_encode(void *buf, size_t cap, uint16_t type, uint64_t seq, const vo
  *
  * hp_proto_recv: one message into buf (cap bytes, use HP_MSG_MAX + 1), with
  * MSG_CMSG_CLOEXEC. At most one descriptor is kept in *fd (else *fd = -1);
- * any further descriptor is closed and reported. Returns the number of bytes,
- * 0 at end of stream, or a negative errno; -EBADMSG when the datagram was
- * truncated, control data was truncated, or more than max_fds descriptors
- * arrived (those are closed; *fd is -1 then).
+ * any further descriptor is handed to discard(fd, ctx), which then owns it,
+ * or closed here if discard is NULL (a peer's descriptor can block close():
+ * a daemon passes a discard that closes elsewhere). Returns the number of
+ * bytes, 0 at end of stream, or a negative errno; -EBADMSG when the datagram
+ * was truncated, control data was truncated, or more than max_fds
+ * descriptors arrived (all of them discarded; *fd is -1 then).
  */
+typedef void (*hp_discard_fn)(int fd, void *ctx);
 int hp_proto_send(int sock, const void *buf, size_t len, int fd, int flags);
-int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags);
+int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags,
+                  hp_discard_fn discard, void *ctx);
 
 const char *hp_proto_type_name(uint16_t type);
 

@@ -37,7 +37,7 @@ run_suite() {
         # full output (daemon logs included) goes to $dir/test.log; shown here
         # are each suite's summary, and everything when something fails.
         if (cd "$dir" && ctest -V --timeout 900 >test.log 2>&1); then
-                grep -E '^[0-9]+: ([0-9]+%: Checks:|[0-9]+ passed|stress:)|tests passed' "$dir/test.log" |
+                grep -E '^[0-9]+: ([0-9]+%: Checks:|[0-9]+ passed|stress:|livefuzz)|tests passed' "$dir/test.log" |
                         sed -E 's/^[0-9]+: //'
         else
                 cat "$dir/test.log"

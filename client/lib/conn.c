@@ -1,14 +1,18 @@
 /*
  * conn.c - the connection to hugepaged; see conn.h.
  *
- * Blocking and synchronous by design: one request, one reply. The socket is
+ * Blocking and synchronous by design: one request, one reply, but never a
+ * wait without bound: a daemon silent for longer than the timeout is taken
+ * for gone (ENOSYS), and the connection dropped. The socket is
  * close-on-exec, so an exec'd program holds nothing of ours.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,6 +27,37 @@ void conn_drop(struct conn *c)
         c->gen++;
 }
 
+/* How long the daemon may stay silent before a call gives up on it: from
+ * $HUGEPAGED_TIMEOUT (seconds), else CONN_TIMEOUT_SECONDS. A create that
+ * takes longer is no silence: the daemon sends PROGRESS every second. */
+static int timeout_ms(void)
+{
+        const char *e = getenv("HUGEPAGED_TIMEOUT");
+        char *end;
+        double s = e && *e ? strtod(e, &end) : 0;
+
+        if (!e || !*e || *end || s <= 0 || s > 86400)
+                return CONN_TIMEOUT_SECONDS * 1000;
+        return (int)(s * 1000);
+}
+
+/* The next datagram, if it comes within the bound: its length, 0 at end
+ * of stream, -ETIMEDOUT, or a negative errno. */
+static int recv_within(struct conn *c, char *buf, size_t cap, int *got, unsigned max_fds)
+{
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int r;
+
+        do
+                r = poll(&p, 1, timeout_ms());
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+                return -ETIMEDOUT;
+        if (r < 0)
+                return -errno;
+        return hp_proto_recv(c->fd, buf, cap, got, max_fds, 0, NULL, NULL);
+}
+
 static int round_trip(struct conn *c, uint16_t type, const void *body, size_t len,
                       uint16_t reply_type, struct hp_msg *reply, int *fd)
 {
@@ -34,14 +69,23 @@ static int round_trip(struct conn *c, uint16_t type, const void *body, size_t le
         if (n < 0)
                 return n;
         r = hp_proto_send(c->fd, buf, (size_t)n, -1, 0);
+        if (r == -EAGAIN)
+                return -ETIMEDOUT; /* SO_SNDTIMEO: the daemon takes nothing */
         if (r < 0)
                 return r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN ? -ECONNRESET : r;
-        n = hp_proto_recv(c->fd, buf, sizeof(buf), &got, fd ? 1 : 0, 0);
-        if (n == 0 || n == -ECONNRESET)
-                return -ECONNRESET;
-        if (n < 0)
-                return n == -EBADMSG ? -EPROTO : n;
-        r = hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, reply);
+        for (;;) {
+                n = recv_within(c, buf, sizeof(buf), &got, fd ? 1 : 0);
+                if (n == 0 || n == -ECONNRESET)
+                        return -ECONNRESET;
+                if (n < 0)
+                        return n == -EBADMSG ? -EPROTO : n;
+                r = hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, reply);
+                /* Still working on it: wait on, the bound afresh. */
+                if (r == 0 && reply->hdr.type == HP_MSG_PROGRESS && reply->hdr.seq == seq &&
+                    got < 0)
+                        continue;
+                break;
+        }
         if (r == 0 && (reply->hdr.type != reply_type || reply->hdr.seq != seq))
                 r = -EPROTO;
         /* A descriptor comes with, and only with, a successful ALLOC reply. */
@@ -62,7 +106,8 @@ static int conn_open(struct conn *c)
 {
         struct sockaddr_un addr = {.sun_family = AF_UNIX};
         const char *path = getenv("HUGEPAGED_SOCKET");
-        struct hp_hello hello = {.version = HP_PROTO_VERSION};
+        struct hp_hello hello = {.version = HP_PROTO_VERSION, .flags = HP_HELLO_PROGRESS};
+        struct timeval send_bound = {timeout_ms() / 1000, timeout_ms() % 1000 * 1000};
         struct hp_msg reply;
         int r;
 
@@ -74,6 +119,8 @@ static int conn_open(struct conn *c)
         c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (c->fd < 0)
                 return -errno;
+        /* connect() and send() wait for room at the daemon's end: not forever. */
+        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_bound, sizeof(send_bound));
         do
                 r = connect(c->fd, (struct sockaddr *)&addr, sizeof(addr));
         while (r < 0 && errno == EINTR);
@@ -86,12 +133,12 @@ static int conn_open(struct conn *c)
                 r = -reply.u.hello_reply.st.status;
         if (r < 0) {
                 conn_drop(c);
-                return r == -ECONNRESET ? -ENOSYS : r;
+                return r == -ECONNRESET || r == -ETIMEDOUT ? -ENOSYS : r;
         }
         c->default_page_size = reply.u.hello_reply.default_page_size;
         if (c->on_connect && (r = c->on_connect(c)) < 0) {
                 conn_drop(c);
-                return r == -ECONNRESET ? -ENOSYS : r;
+                return r == -ECONNRESET || r == -ETIMEDOUT ? -ENOSYS : r;
         }
         return 0;
 }
@@ -127,6 +174,8 @@ int conn_call(struct conn *c, uint16_t type, const void *body, size_t len, uint1
                         return 0;
                 /* Whatever went wrong, this connection is no longer in step. */
                 conn_drop(c);
+                if (r == -ETIMEDOUT)
+                        return -ENOSYS; /* the daemon does not answer */
                 if (r != -ECONNRESET)
                         return r;
                 if (!may_retry || attempt > 0)

@@ -13,6 +13,10 @@
 
 #include "hp_proto.h"
 
+/* Silence from the daemon longer than this ends a call with ENOSYS (see
+ * $HUGEPAGED_TIMEOUT). */
+#define CONN_TIMEOUT_SECONDS 5
+
 struct conn {
         int fd; /* -1: not connected */
         uint64_t seq;

@@ -489,6 +489,14 @@ void hp_teardown(void)
         daemon_stop_clean(&hp_daemon);
 }
 
+double now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int wait_exit(pid_t pid)
 {
         int status;
@@ -618,11 +626,17 @@ pid_t helper_start_as_within(uid_t uid, gid_t gid, char *out, size_t outlen,
 int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
                   size_t outlen, const char *const *args)
 {
+        return helper_run_as_within(uid, gid, groups, ngroups, out, outlen, args, 10000);
+}
+
+int helper_run_as_within(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
+                         size_t outlen, const char *const *args, int ms)
+{
         struct identity id = {uid, gid, groups, ngroups};
         int fd;
         pid_t pid = spawn(&fd, &id, args);
 
-        read_line(fd, out, outlen);
+        read_line_within(fd, out, outlen, ms);
         close(fd);
         return wait_exit(pid);
 }

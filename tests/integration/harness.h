@@ -125,6 +125,8 @@ const char *copy_for_others(const char *bin);
 const char *helper_path_for_others(void);
 /* fork + exec the helper with args (NULL-terminated); returns its pid. */
 pid_t helper_spawn(const char *const *args);
+/* CLOCK_MONOTONIC in milliseconds. */
+double now_ms(void);
 /* Wait for pid; return its exit status, or 128 + signal. */
 int wait_exit(pid_t pid);
 /* Start the helper and wait (up to 10 s) for its first output line, which is
@@ -139,6 +141,9 @@ pid_t helper_start_as_within(uid_t uid, gid_t gid, char *out, size_t outlen,
  * its first line. Returns its exit status. */
 int helper_run_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
                   size_t outlen, const char *const *args);
+/* The same, waiting up to ms for the line (work that takes long). */
+int helper_run_as_within(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *out,
+                         size_t outlen, const char *const *args, int ms);
 /* Run the helper and capture its first output line into out. Returns exit status. */
 int helper_run(char *out, size_t outlen, const char *const *args);
 

@@ -19,13 +19,19 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "hp_proto.h"
 #include "wire.h"
 
-#define RW (PROT_READ | PROT_WRITE)
+#define RW     (PROT_READ | PROT_WRITE)
+#define NOBODY 65534
 
 /* The wire client, asserting. */
 static int raw_connect(void)
@@ -217,6 +223,55 @@ START_TEST(release_and_claim_of_foreign_ids)
 }
 END_TEST
 
+/* The two defences against descriptors a client sends: the kernel refuses
+ * them at the socket (SO_PASSRIGHTS, Linux 6.16), or the daemon closes them
+ * off its loop. Each test below runs against both: "kernel" where this
+ * kernel can, and "fallback" forced by HUGEPAGED_SO_PASSRIGHTS=0. */
+static int fallback;
+
+static int kernel_refuses_rights(void)
+{
+        int sv[2], zero = 0, r;
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        r = setsockopt(sv[0], SOL_SOCKET, 83 /* SO_PASSRIGHTS */, &zero, sizeof(zero));
+        close(sv[0]);
+        close(sv[1]);
+        return r == 0;
+}
+
+static void setup_kernel(void)
+{
+        unsetenv("HUGEPAGED_SO_PASSRIGHTS");
+        fallback = !kernel_refuses_rights();
+        if (fallback)
+                fprintf(stderr, "\n*** this kernel has no SO_PASSRIGHTS: the \"kernel\" case tests "
+                                "the fallback too ***\n\n");
+        hp_setup();
+}
+
+static void setup_fallback(void)
+{
+        setenv("HUGEPAGED_SO_PASSRIGHTS", "0", 1);
+        fallback = 1;
+        hp_setup();
+}
+
+/* Send a request with a descriptor: refused by the kernel (the connection
+ * lives on), or taken and the connection dropped. */
+static void send_with_fd(int sock, const void *msg, size_t len, int fd)
+{
+        int r = hp_proto_send(sock, msg, len, fd, 0);
+
+        if (fallback) {
+                ck_assert_int_eq(r, 0);
+                expect_dropped(sock);
+        } else {
+                ck_assert_int_eq(r, -EPERM);
+                close(sock);
+        }
+}
+
 START_TEST(descriptors_sent_to_the_daemon)
 {
         struct hp_hello h = {.version = HP_PROTO_VERSION};
@@ -227,21 +282,193 @@ START_TEST(descriptors_sent_to_the_daemon)
         /* With the HELLO. */
         fd = raw_connect();
         n = hp_proto_encode(buf, sizeof(buf), HP_MSG_HELLO, 1, &h, sizeof(h));
-        ck_assert_int_eq(hp_proto_send(fd, buf, (size_t)n, devnull, 0), 0);
-        expect_dropped(fd);
+        send_with_fd(fd, buf, (size_t)n, devnull);
         /* With a later request. */
         fd = raw_connect();
         hello(fd);
         n = hp_proto_encode(buf, sizeof(buf), HP_MSG_RELEASE, 2, &ref, sizeof(ref));
-        ck_assert_int_eq(hp_proto_send(fd, buf, (size_t)n, devnull, 0), 0);
-        expect_dropped(fd);
+        send_with_fd(fd, buf, (size_t)n, devnull);
         /* Its own socket, to tempt a reference cycle. */
         fd = raw_connect();
         hello(fd);
-        ck_assert_int_eq(hp_proto_send(fd, buf, (size_t)n, fd, 0), 0);
-        expect_dropped(fd);
+        send_with_fd(fd, buf, (size_t)n, fd);
         close(devnull);
         expect_healthy();
+}
+END_TEST
+
+/* A TCP socket whose close() lingers: unsent data that nobody reads, and
+ * SO_LINGER of linger seconds. */
+static int lingering_socket(int linger)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t alen = sizeof(a);
+        struct linger l = {1, linger};
+        static char junk[65536];
+        int lsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+
+        if (lsock < 0 || bind(lsock, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+            listen(lsock, 1) < 0 || getsockname(lsock, (struct sockaddr *)&a, &alen) < 0)
+                _exit(3);
+        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+                _exit(3);
+        /* Fill what the peer will take, then some: never read. */
+        while (send(s, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+                ;
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+        return s; /* lsock stays open (and unaccepted) until the child exits */
+}
+
+/* An attacker (nobody) hands the daemon lingering sockets, one at a time;
+ * each time, root's request must be answered within 50 ms. */
+START_TEST(lingering_sockets_never_freeze_the_loop)
+{
+        int sync[2];
+        pid_t pid;
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync), 0);
+        pid = fork();
+        if (pid == 0) {
+                struct hp_hello h = {.version = HP_PROTO_VERSION};
+                char buf[HP_MSG_MAX], c;
+                int n = hp_proto_encode(buf, sizeof(buf), HP_MSG_HELLO, 1, &h, sizeof(h));
+
+                close(sync[0]);
+                if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(126);
+                for (int i = 0; i < 5; i++) {
+                        int d = wire_connect(hp_daemon.sock), s = lingering_socket(5);
+
+                        if (d < 0)
+                                _exit(2);
+                        hp_proto_send(d, buf, (size_t)n, s, 0); /* EPERM where refused */
+                        close(s); /* the daemon's copy is now the last */
+                        if (write(sync[1], "s", 1) != 1 || read(sync[1], &c, 1) != 1)
+                                _exit(4);
+                        close(d);
+                }
+                _exit(0);
+        }
+        close(sync[1]);
+        for (int i = 0; i < 5; i++) {
+                double t;
+                char c;
+                void *p;
+
+                ck_assert_int_eq(read(sync[0], &c, 1), 1);
+                usleep(20 * 1000); /* let the daemon get to it */
+                t = now_ms();
+                p = must_alloc(0, MB2, RW, 0);
+                ck_assert_int_eq(free_hugepages(p), 0);
+                ck_assert_msg(now_ms() - t < 50, "root waited %.1f ms", now_ms() - t);
+                ck_assert_int_eq(write(sync[0], "g", 1), 1);
+        }
+        ck_assert_int_eq(wait_exit(pid), 0);
+        close(sync[0]);
+        expect_healthy();
+}
+END_TEST
+
+/* The attacker fills its own receive queue so that the daemon stops
+ * reading it, sends the daemon its own end of the connection (which then
+ * can never be closed by its exit), and exits. Every such connection must
+ * go, with what it held, once its replies have waited their bound. */
+START_TEST(self_sent_socket_ends_leave_nothing)
+{
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                struct hp_status_req st = {0};
+                char buf[HP_MSG_MAX];
+                struct hp_msg m;
+                int n = hp_proto_encode(buf, sizeof(buf), HP_MSG_STATUS, 9, &st, sizeof(st));
+
+                if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(126);
+                for (int c = 0; c < 8; c++) {
+                        int d = wire_connect(hp_daemon.sock), seg;
+
+                        if (d < 0 || wire_greet(d) < 0)
+                                _exit(2);
+                        seg = wire_alloc(d, 0, 0, HP_PROT_READ | HP_PROT_WRITE, MB2, &m);
+                        if (seg < 0)
+                                _exit(3);
+                        close(seg);
+                        for (int i = 0; i < 700; i++)
+                                send(d, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+                        usleep(50 * 1000);
+                        hp_proto_send(d, buf, (size_t)n, d, MSG_DONTWAIT);
+                        /* d stays open in this process only until it exits. */
+                }
+                _exit(0);
+        }
+        ck_assert_int_eq(wait_exit(pid), 0);
+        /* The daemon notices within its reply bound. */
+        ck_assert_int_eq(fd_count_reaches(hp_daemon.pid, hp_daemon.fds, (10 + 5) * 1000),
+                         hp_daemon.fds);
+        ck_assert(wait_used(MB2, hp_base2m, 3000));
+        expect_healthy();
+}
+END_TEST
+
+/* A daemon that stops answering (SIGSTOP) makes no call hang: each returns
+ * within the library's bound, $HUGEPAGED_TIMEOUT (1 s here). */
+START_TEST(the_library_never_waits_without_bound)
+{
+        char *p = must_alloc(0, MB2, RW, 0); /* connected */
+        double t;
+
+        setenv("HUGEPAGED_TIMEOUT", "1", 1);
+        ck_assert_int_eq(kill(hp_daemon.pid, SIGSTOP), 0);
+        t = now_ms();
+        expect_fail(alloc_hugepages(0, NULL, MB2, RW, 0), ENOSYS);
+        ck_assert_double_gt(now_ms() - t, 900);
+        ck_assert_double_lt(now_ms() - t, 3000);
+        /* A free unmaps whatever the daemon does. */
+        t = now_ms();
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert_double_lt(now_ms() - t, 3000);
+        /* A new process: connected, greeted, no answer. */
+        t = now_ms();
+        ck_assert_str_eq(try_key(0), "ENOSYS");
+        ck_assert_double_lt(now_ms() - t, 3000);
+        ck_assert_int_eq(kill(hp_daemon.pid, SIGCONT), 0);
+        unsetenv("HUGEPAGED_TIMEOUT");
+        expect_healthy();
+}
+END_TEST
+
+/* STATUS gives a user its own figures, not every user's; LIST gives the
+ * pids of other users' processes to root only. */
+START_TEST(status_and_list_show_only_ones_own)
+{
+        char out[8192], out2[64], want[64];
+        void *mine = must_alloc(801, MB2, RW, IPC_CREAT | 0666);
+        pid_t other;
+
+        other = helper_start_as(NOBODY, NOBODY, out2, sizeof(out2),
+                                (const char *const[]){"hold", "801", "2097152", "0", NULL});
+        ck_assert_str_eq(out2, "ready");
+        ck_assert_int_eq(
+            ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"--json", "status", NULL}), 0);
+        ck_assert_msg(strstr(out, "\"segments\": 0, \"bytes\": 0"), "%s", out);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "status", NULL}), 0);
+        ck_assert_msg(strstr(out, "\"segments\": 1, \"bytes\": 2097152"), "%s", out);
+        /* Nobody sees both processes counted, and only its own pid. */
+        ck_assert_int_eq(
+            ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
+        snprintf(want, sizeof(want), "\"npids\": 2, \"pids\": [%d]", (int)other);
+        ck_assert_msg(strstr(out, want), "'%s' lacks '%s'", out, want);
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "list", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"npids\": 2, \"pids\": ["));
+        snprintf(want, sizeof(want), "%d", (int)getpid());
+        ck_assert_ptr_nonnull(strstr(out, want));
+        kill(other, SIGKILL);
+        wait_exit(other);
+        ck_assert_int_eq(free_hugepages(mine), 0);
 }
 END_TEST
 
@@ -371,11 +598,21 @@ static Suite *hostile_suite(void)
         tcase_add_test(tc, protocol_order_and_versions);
         tcase_add_test(tc, reserved_bits_and_bad_values);
         tcase_add_test(tc, release_and_claim_of_foreign_ids);
-        tcase_add_test(tc, descriptors_sent_to_the_daemon);
         tcase_add_test(tc, thousand_connections);
         tcase_add_test(tc, client_that_never_reads);
         tcase_add_test(tc, descriptors_handed_out_are_sealed_and_moded);
+        tcase_add_test(tc, status_and_list_show_only_ones_own);
+        tcase_add_test(tc, the_library_never_waits_without_bound);
         suite_add_tcase(s, tc);
+        for (int i = 0; i < 2; i++) {
+                tc = tcase_create(i ? "descriptors-fallback" : "descriptors-kernel");
+                tcase_add_checked_fixture(tc, i ? setup_fallback : setup_kernel, hp_teardown);
+                tcase_set_timeout(tc, 60);
+                tcase_add_test(tc, descriptors_sent_to_the_daemon);
+                tcase_add_test(tc, lingering_sockets_never_freeze_the_loop);
+                tcase_add_test(tc, self_sent_socket_ends_leave_nothing);
+                suite_add_tcase(s, tc);
+        }
         return s;
 }
 

@@ -249,6 +249,76 @@ START_TEST(administrators_pages_stay_theirs)
 }
 END_TEST
 
+/* Creates take turns: while one user's 12 GiB segment is being made, root's
+ * 2 MiB request is answered within 100 ms, again and again. */
+START_TEST(a_small_create_never_waits_for_a_large_one)
+{
+        const uint64_t big = UINT64_C(12) << 30;
+        char out[64] = "";
+        int answered = 0;
+        pid_t pid;
+
+        if (meminfo("MemAvailable") * 1024 < big + big / 2) {
+                fprintf(stderr, "\n*** %s: too little memory for a 12 GiB segment ***\n\n",
+                        getenv("CI") ? "FAILED" : "NOT TESTED");
+                ck_assert_msg(!getenv("CI"), "CI needs 18 GiB available for this test");
+                return;
+        }
+        start("[Limits]\nMaxBytes=infinity\nMaxBytesAllUsers=infinity\n[Pool]\nMaxGrow=90%\n");
+        pid = fork();
+        if (pid == 0) {
+                /* Zeroing 12 GiB of memory the host has yet to back takes a
+                 * while on a virtual machine (14 s here). */
+                int st = helper_run_as_within(
+                    ALICE, NOGRP, NULL, 0, out, sizeof(out),
+                    (const char *const[]){"try", "0", "12884901888", "3", "0", NULL}, 120000);
+
+                _exit(st == 0 && strcmp(out, "OK") == 0 ? 0 : 1);
+        }
+        /* While its pages are being made: */
+        for (int i = 0; i < 2000 && pool_used(MB2) - hp_base2m < 512; i++)
+                usleep(1000);
+        while (pool_used(MB2) - hp_base2m < big / MB2 - 1024) {
+                double t = now_ms();
+                void *p = must_alloc(0, MB2, RW, 0);
+
+                ck_assert_msg(now_ms() - t < 100, "root waited %.1f ms", now_ms() - t);
+                ck_assert_int_eq(free_hugepages(p), 0);
+                answered++;
+                usleep(20 * 1000);
+        }
+        ck_assert_int_ge(answered, 3);
+        ck_assert_int_eq(wait_exit(pid), 0);
+        ck_assert(wait_used(MB2, hp_base2m, 30000));
+}
+END_TEST
+
+/* A create that takes longer than the library's bound on silence is no
+ * silence: the daemon says it is working on it (PROGRESS) every second. */
+START_TEST(a_long_create_outlasts_the_librarys_bound)
+{
+        const size_t big = (size_t)12 << 30;
+        double t;
+        char *p;
+
+        if (meminfo("MemAvailable") * 1024 < big + big / 2) {
+                fprintf(stderr, "\n*** %s: too little memory for a 12 GiB segment ***\n\n",
+                        getenv("CI") ? "FAILED" : "NOT TESTED");
+                ck_assert_msg(!getenv("CI"), "CI needs 18 GiB available for this test");
+                return;
+        }
+        start("");
+        setenv("HUGEPAGED_TIMEOUT", "1.5", 1);
+        t = now_ms();
+        p = must_alloc(0, big, RW, 0);
+        fprintf(stderr, "a 12 GiB create took %.0f ms (the bound on silence: 1500)\n",
+                now_ms() - t);
+        ck_assert_int_eq(free_hugepages(p), 0);
+        unsetenv("HUGEPAGED_TIMEOUT");
+        ck_assert(wait_used(MB2, hp_base2m, 30000));
+}
+END_TEST
+
 /* Without systemd's store or a hugetlbfs directory, a pool raise in flight
  * is marked beside the socket: a daemon that died in the middle (here: the
  * marker and the raise it left, made by hand) has it undone by the next. */
@@ -335,14 +405,6 @@ static pid_t connect_flood(uid_t uid, int n, int *ready_fd, int *go_fd)
         *ready_fd = ready[0];
         *go_fd = go[1];
         return pid;
-}
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 START_TEST(ten_thousand_connections_leave_root_served)
@@ -616,6 +678,8 @@ static Suite *limits_suite(void)
         tcase_add_test(tc, pool_growth_ceiling);
         tcase_add_test(tc, administrators_pages_stay_theirs);
         tcase_add_test(tc, a_plain_daemon_undoes_a_raise_left_in_flight);
+        tcase_add_test(tc, a_small_create_never_waits_for_a_large_one);
+        tcase_add_test(tc, a_long_create_outlasts_the_librarys_bound);
         tcase_add_test(tc, defaults_keep_a_user_to_a_quarter);
         tcase_add_test(tc, ten_thousand_connections_leave_root_served);
         tcase_add_test(tc, twenty_thousand_holds_leave_root_served);

@@ -40,7 +40,7 @@ int wire_send(int fd, uint16_t type, uint64_t seq, const void *body, size_t len)
 int wire_recv(int fd, struct hp_msg *m, int *passed)
 {
         char buf[HP_MSG_MAX + 1];
-        int got, n = hp_proto_recv(fd, buf, sizeof(buf), &got, passed ? 1 : 0, 0);
+        int got, n = hp_proto_recv(fd, buf, sizeof(buf), &got, passed ? 1 : 0, 0, NULL, NULL);
 
         if (n <= 0)
                 return n < 0 ? n : -ECONNRESET;

@@ -41,9 +41,11 @@ cross=$( (grep -l '#include "\(conn\|maptab\|state\|hugepages\)\.h"' "$src"/daem
 [ -z "$cross" ] && ok "daemon/ and client/ do not include each other" || bad "cross includes: $cross"
 
 # Writes of the user count: "users =", "users +=", "users -=", "users++"...
-# (A designated initializer, ".users = x," in a reply, only reads the count.)
+# (A designated initializer, ".users = x," in a reply, only reads the count;
+# "x->users = users;" keeps a pointer to the accounts of user.c.)
 writers=$(cd "$src/daemon" && grep -nE '(->|\.)users[[:space:]]*([-+*/]?=[^=]|\+\+|--)' ./*.c |
-        grep -vE '^[^:]+:[0-9]+:[[:space:]]*\.users[[:space:]]*=' | cut -d: -f1 | sort -u | xargs -n1 basename)
+        grep -vE '^[^:]+:[0-9]+:[[:space:]]*\.users[[:space:]]*=|= users;' | cut -d: -f1 |
+        sort -u | xargs -n1 basename)
 [ "$writers" = "segref.c" ] && ok "only segref.c writes a segment's user count" ||
         bad "files writing a segment's user count: $(echo $writers)"
 

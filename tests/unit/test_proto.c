@@ -34,7 +34,8 @@ static size_t sample(uint16_t type, void *body)
 {
         switch (type) {
         case HP_MSG_HELLO:
-                *(struct hp_hello *)body = (struct hp_hello){.version = 1};
+                *(struct hp_hello *)body =
+                    (struct hp_hello){.version = 1, .flags = HP_HELLO_PROGRESS};
                 break;
         case HP_MSG_HELLO_REPLY:
                 *(struct hp_hello_reply *)body =
@@ -98,6 +99,9 @@ static size_t sample(uint16_t type, void *body)
         case HP_MSG_USERS_REPLY:
                 *(struct hp_users_reply *)body =
                     (struct hp_users_reply){.uid = 1000, .nsizes = 1, .bytes = 2 << 20};
+                break;
+        case HP_MSG_PROGRESS:
+                *(struct hp_status *)body = (struct hp_status){0};
                 break;
         case HP_MSG_REMOVE_REPLY:
         case HP_MSG_FORK_DONE_REPLY:
@@ -231,7 +235,10 @@ START_TEST(reserved_fields_and_ranges)
         int32_t neg = -1, big = 5000;
         uint64_t zero64 = 0, odd = 3 << 20;
 
-        expect_bad(HP_MSG_HELLO, offsetof(struct hp_hello, reserved), &one, 4);
+        uint32_t hello_flag = 2, progress_on_a_reply = 1;
+
+        expect_bad(HP_MSG_HELLO, offsetof(struct hp_hello, flags), &hello_flag, 4);
+        expect_bad(HP_MSG_PROGRESS, offsetof(struct hp_status, status), &progress_on_a_reply, 4);
         expect_bad(HP_MSG_HELLO_REPLY, offsetof(struct hp_hello_reply, reserved), &one, 4);
         expect_bad(HP_MSG_HELLO_REPLY, offsetof(struct hp_hello_reply, st.reserved), &one, 4);
         expect_bad(HP_MSG_HELLO_REPLY, offsetof(struct hp_hello_reply, default_page_size), &odd, 8);
@@ -308,7 +315,7 @@ START_TEST(descriptor_travels_with_its_message)
         ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         ck_assert_int_eq(hp_proto_send(sv[0], buf, n, fd, 0), 0);
-        ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0), (int)n);
+        ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0, NULL, NULL), (int)n);
         ck_assert_int_ge(got, 0);
         ck_assert_int_eq(fcntl(got, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
         close(got);
@@ -328,7 +335,7 @@ START_TEST(descriptors_where_none_belong_are_closed)
         ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         /* One descriptor where none may come. */
         ck_assert_int_eq(hp_proto_send(sv[0], buf, n, sv[0], 0), 0);
-        ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 0, 0), -EBADMSG);
+        ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 0, 0, NULL, NULL), -EBADMSG);
         ck_assert_int_eq(got, -1);
         /* Many descriptors in one message, where one may come. */
         {
@@ -349,7 +356,8 @@ START_TEST(descriptors_where_none_belong_are_closed)
                 c->cmsg_len = CMSG_LEN(sizeof(fds));
                 memcpy(CMSG_DATA(c), fds, sizeof(fds));
                 ck_assert_int_eq(sendmsg(sv[0], &mh, 0), (ssize_t)n);
-                ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0), -EBADMSG);
+                ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0, NULL, NULL),
+                                 -EBADMSG);
                 ck_assert_int_eq(got, -1);
         }
         /* An oversized datagram is caught, not silently cut. */
@@ -357,7 +365,8 @@ START_TEST(descriptors_where_none_belong_are_closed)
                 char big[HP_MSG_MAX * 4] = {0};
 
                 ck_assert_int_eq(send(sv[0], big, sizeof(big), 0), (ssize_t)sizeof(big));
-                ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0), -EBADMSG);
+                ck_assert_int_eq(hp_proto_recv(sv[1], buf, sizeof(buf), &got, 1, 0, NULL, NULL),
+                                 -EBADMSG);
         }
         close(sv[0]);
         close(sv[1]);
