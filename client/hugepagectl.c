@@ -1,14 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hugepagectl - what hugepaged holds, and cleaning up: the ipcs/ipcrm of
  * shared huge pages.
  *
- *   hugepagectl [--socket PATH] [--json] list
- *   hugepagectl [--socket PATH] [--json] status
- *   hugepagectl [--socket PATH] [--json] users
- *   hugepagectl [--socket PATH] [--json] remove KEY | --id ID
+ *   hugepagectl [OPTIONS] list | status | users | show KEY | remove KEY | help
+ *   (show and remove also take --id ID instead of KEY; options go anywhere)
  *
  * Exit status: 0 done; 1 the daemon refused (no such key, not yours);
- * 2 bad usage; 3 the daemon cannot be reached or spoke nonsense.
+ * 2 bad usage; 3 the daemon cannot be reached or spoke nonsense. What a
+ * command prints goes to stdout only once it has succeeded: on failure
+ * stdout stays empty and the reason goes to stderr.
  * Talks to the daemon through proto/ and the library's connection code; it
  * does not link libhugepages (it maps nothing).
  */
@@ -29,38 +30,60 @@
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_DAEMON = 3 };
 
-static int json;
+static int json, no_legend, bytes_exact;
 static struct conn conn = CONN_INIT;
 
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: hugepagectl [--socket PATH] [--json] COMMAND\n"
+                "Usage: hugepagectl [OPTIONS] COMMAND\n"
                 "\n"
                 "Commands:\n"
                 "  list              the segments you may read (root: all)\n"
                 "  status            the daemon, the huge page pools, and your usage\n"
                 "  users             each user's usage against its limits (others: root only)\n"
+                "  show KEY          everything about one segment (show --id ID: by id)\n"
                 "  remove KEY        no new attaches to KEY; the memory goes with its last user\n"
                 "  remove --id ID    the same, by segment id\n"
+                "  help              this text\n"
                 "\n"
+                "Options (anywhere on the line):\n"
                 "  -s, --socket PATH the daemon's socket (default $HUGEPAGED_SOCKET, else\n"
                 "                    " HUGEPAGES_DEFAULT_SOCKET ")\n"
                 "  -j, --json        machine-readable output (docs/hugepagectl.md)\n"
-                "  -h, --help        this text\n");
+                "  -n, --no-legend   no header line in tables\n"
+                "  -b, --bytes       sizes in bytes, not KiB/MiB/GiB\n"
+                "  -h, --help        this text\n"
+                "  -V, --version     the version\n");
+}
+
+static const char *socket_path(void)
+{
+        const char *path = getenv("HUGEPAGED_SOCKET");
+
+        return path && *path ? path : HUGEPAGES_DEFAULT_SOCKET;
 }
 
 static int no_daemon(int r)
 {
-        const char *path = getenv("HUGEPAGED_SOCKET");
+        const char *path = socket_path();
 
-        if (!path || !*path)
-                path = HUGEPAGES_DEFAULT_SOCKET;
-        if (r == -ENOSYS)
-                fprintf(stderr, "hugepagectl: no hugepaged answers at %s\n", path);
-        else
+        if (r != -ENOSYS)
                 fprintf(stderr, "hugepagectl: talking to hugepaged at %s: %s\n", path,
                         strerror(-r));
+        else if (conn.connect_errno == EACCES || conn.connect_errno == EPERM)
+                fprintf(stderr,
+                        "hugepagectl: permission denied: you may not connect to %s "
+                        "(its mode or group keep you out)\n",
+                        path);
+        else if (conn.connect_errno == ENOENT || conn.connect_errno == ECONNREFUSED)
+                fprintf(stderr, "hugepagectl: hugepaged is not running (%s %s)\n",
+                        conn.connect_errno == ENOENT ? "no socket at" : "nothing listens at", path);
+        else if (conn.connect_errno)
+                fprintf(stderr, "hugepagectl: cannot connect to %s: %s\n", path,
+                        strerror(conn.connect_errno));
+        else
+                fprintf(stderr, "hugepagectl: hugepaged at %s does not answer\n", path);
         return EXIT_NO_DAEMON;
 }
 
@@ -92,24 +115,30 @@ static const char *name_or_id(const char *name, uint32_t id, char *buf, size_t l
 
 static const char *human(uint64_t bytes, char *buf, size_t len)
 {
-        static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-        int u = 0;
-
-        double v = (double)bytes;
-
-        while (bytes >= 1024 && bytes % 1024 == 0 && u < 4) {
-                bytes /= 1024;
-                u++;
-        }
-        if (bytes < 1024 || u == 4) {
-                snprintf(buf, len, "%" PRIu64 " %s", bytes, unit[u]);
+        if (bytes_exact) {
+                snprintf(buf, len, "%" PRIu64, bytes);
                 return buf;
         }
-        /* Not a whole number of any unit: one decimal of the largest. */
-        for (u = 0; v >= 1024 && u < 4; u++)
-                v /= 1024;
-        snprintf(buf, len, "%.1f %s", v, unit[u]);
-        return buf;
+        {
+                static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+                int u = 0;
+
+                double v = (double)bytes;
+
+                while (bytes >= 1024 && bytes % 1024 == 0 && u < 4) {
+                        bytes /= 1024;
+                        u++;
+                }
+                if (bytes < 1024 || u == 4) {
+                        snprintf(buf, len, "%" PRIu64 " %s", bytes, unit[u]);
+                        return buf;
+                }
+                /* Not a whole number of any unit: one decimal of the largest. */
+                for (u = 0; v >= 1024 && u < 4; u++)
+                        v /= 1024;
+                snprintf(buf, len, "%.1f %s", v, unit[u]);
+                return buf;
+        }
 }
 
 static const char *iso_time(int64_t t, char *buf, size_t len)
@@ -176,7 +205,7 @@ static int cmd_list(void)
 
         if (json)
                 printf("{\"segments\": [");
-        else
+        else if (!no_legend)
                 printf("%-10s %11s %6s %9s %8s %-10s %-10s %-4s %5s %-20s %s\n", "KEY", "DECIMAL",
                        "ID", "SIZE", "PAGE", "OWNER", "GROUP", "MODE", "USERS", "CREATED", "PIDS");
         for (;;) {
@@ -278,7 +307,7 @@ static int cmd_users(void)
 
                 if (n == 0 && json)
                         printf("{\"users\": [");
-                else if (n == 0)
+                else if (n == 0 && !no_legend)
                         printf(user_header, USER_COLUMNS);
                 if (json) {
                         printf("%s\n    ", n ? "," : "");
@@ -301,7 +330,7 @@ static int cmd_users(void)
                 printf("%s], \"all_users\": {\"bytes\": %" PRIu64 ", \"max_bytes\": %s}}\n",
                        n ? "\n  " : "{\"users\": [", all.all_bytes,
                        limit_text(all.max_all_bytes, 1, b[0], 32));
-        } else if (n == 0) {
+        } else if (n == 0 && !no_legend) {
                 printf(user_header, USER_COLUMNS);
         }
         if (!json && getuid() == 0)
@@ -356,71 +385,177 @@ static int cmd_status(void)
                        s->sizes[i].free, s->sizes[i].reserved, s->sizes[i].added);
         if (r == 0) {
                 printf("\nyour usage and limits:\n");
-                printf(user_header, USER_COLUMNS);
+                if (!no_legend)
+                        printf(user_header, USER_COLUMNS);
                 print_user_row(&mine.u.users_reply);
         }
         return 0;
 }
 
-static int cmd_remove(int argc, char **argv)
+/* The key (or, with --id, the id) a command names. 0, or an exit code. */
+static const char *id_arg;
+
+static int parse_target(int argc, char **argv, struct hp_remove *t)
 {
-        struct hp_remove req = {0};
-        struct hp_msg reply;
+        const char *arg = id_arg ? id_arg : argc == 1 ? argv[0] : NULL;
         char *end;
         long long v;
-        int by_id = 0, r;
 
-        if (argc == 2 && strcmp(argv[0], "--id") == 0) {
-                by_id = 1;
-                argv++;
-        } else if (argc != 1) {
-                usage(stderr);
+        if ((id_arg && argc != 0) || !arg) {
+                fprintf(stderr, "hugepagectl: name one segment: KEY, or --id ID\n");
                 return EXIT_USAGE;
         }
         errno = 0;
-        v = strtoll(argv[0], &end, 0);
-        if (errno || *end || v <= 0 || (!by_id && v > INT32_MAX)) {
-                fprintf(stderr, "hugepagectl: bad %s '%s'\n", by_id ? "id" : "key", argv[0]);
+        v = strtoll(arg, &end, 0);
+        if (errno || *end || v <= 0 || (!id_arg && v > INT32_MAX)) {
+                fprintf(stderr, "hugepagectl: bad %s '%s'\n", id_arg ? "id" : "key", arg);
                 return EXIT_USAGE;
         }
-        if (by_id)
-                req.id = (uint64_t)v;
+        *t = (struct hp_remove){0};
+        if (id_arg)
+                t->id = (uint64_t)v;
         else
-                req.key = (int32_t)v;
+                t->key = (int32_t)v;
+        return 0;
+}
+
+/* show: everything the daemon tells of one segment the caller may read. */
+static int cmd_show(int argc, char **argv)
+{
+        struct hp_list req = {0};
+        struct hp_remove t;
+        struct hp_msg reply;
+        int r = parse_target(argc, argv, &t);
+
+        if (r)
+                return r;
+        for (;;) {
+                const struct hp_list_reply *l = &reply.u.list_reply;
+                char ub[16], gb[16], sz[32], ps[32], ct[32];
+                struct passwd *pw;
+                struct group *gr;
+
+                r = conn_call(&conn, HP_MSG_LIST, &req, sizeof(req), HP_MSG_LIST_REPLY, &reply,
+                              NULL, 0);
+                if (r < 0)
+                        return no_daemon(r);
+                if (l->st.status == ENOENT)
+                        break;
+                if (l->st.status)
+                        return no_daemon(-l->st.status);
+                req.after_id = l->id;
+                if ((t.id && l->id != t.id) ||
+                    (t.key && (l->key != t.key || (l->mode & HP_LIST_REMOVED))))
+                        continue;
+                if (json) {
+                        print_segment(l, 1);
+                        printf("\n");
+                        return 0;
+                }
+                pw = getpwuid(l->uid);
+                gr = getgrgid(l->gid);
+                printf("key:        0x%08" PRIx32 " (%" PRId32 ")%s\n", (uint32_t)l->key, l->key,
+                       (l->mode & HP_LIST_REMOVED) ? ", removed" : "");
+                printf("id:         %" PRIu64 "\n", l->id);
+                printf("size:       %s\n", human(l->size, sz, sizeof(sz)));
+                printf("page size:  %s\n", human(l->page_size, ps, sizeof(ps)));
+                printf("owner:      %s (%" PRIu32 ")\n",
+                       name_or_id(pw ? pw->pw_name : NULL, l->uid, ub, sizeof(ub)), l->uid);
+                printf("group:      %s (%" PRIu32 ")\n",
+                       name_or_id(gr ? gr->gr_name : NULL, l->gid, gb, sizeof(gb)), l->gid);
+                printf("mode:       %04o\n", l->mode & 0777);
+                printf("users:      %" PRIu64 "\n", l->users);
+                printf("created:    %s\n", iso_time(l->ctime, ct, sizeof(ct)));
+                printf("processes:  %" PRIu32, l->npids);
+                for (uint32_t i = 0; i < l->npids && i < HP_LIST_PIDS; i++)
+                        printf(i ? ", %" PRId32 : " (%" PRId32, l->pids[i]);
+                printf("%s\n", l->npids ? ")" : "");
+                return 0;
+        }
+        fprintf(stderr, "hugepagectl: no such %s: %s\n", t.id ? "id" : "key",
+                id_arg ? id_arg : argv[0]);
+        return EXIT_REFUSED;
+}
+
+static int cmd_remove(int argc, char **argv)
+{
+        struct hp_remove req;
+        struct hp_msg reply;
+        const char *arg = id_arg ? id_arg : argc ? argv[0] : "";
+        int by_id = id_arg != NULL, r = parse_target(argc, argv, &req);
+
+        if (r)
+                return r;
         r = conn_call(&conn, HP_MSG_REMOVE, &req, sizeof(req), HP_MSG_REMOVE_REPLY, &reply, NULL,
                       0);
         if (r < 0)
                 return no_daemon(r);
         r = reply.u.status.status;
-        if (json) {
-                printf("{\"removed\": %s, \"error\": ", r ? "false" : "true");
-                if (r)
-                        jstr(strerrorname_np(r) ? strerrorname_np(r) : "?");
-                else
-                        printf("null");
-                printf("}\n");
-        } else if (r == ENOENT) {
-                fprintf(stderr, "hugepagectl: no such %s: %s\n", by_id ? "id" : "key", argv[0]);
+        if (json && !r)
+                printf("{\"removed\": true, \"error\": null}\n");
+        if (r == ENOENT) {
+                fprintf(stderr, "hugepagectl: no such %s: %s\n", by_id ? "id" : "key", arg);
         } else if (r == EPERM) {
                 fprintf(stderr, "hugepagectl: %s %s: only its owner or root may remove it\n",
-                        by_id ? "id" : "key", argv[0]);
+                        by_id ? "id" : "key", arg);
         } else if (r) {
-                fprintf(stderr, "hugepagectl: remove %s: %s\n", argv[0], strerror(r));
+                fprintf(stderr, "hugepagectl: remove %s: %s\n", arg, strerror(r));
         }
         return r ? EXIT_REFUSED : 0;
 }
 
+/* What a command prints is held until it succeeds: a failed command leaves
+ * stdout empty (a pipe into a JSON parser sees nothing, not half a
+ * document). */
+static FILE *real_stdout;
+static char *held;
+static size_t held_len;
+
+static void hold_stdout(void)
+{
+        FILE *f = open_memstream(&held, &held_len);
+
+        if (f) {
+                real_stdout = stdout;
+                stdout = f;
+        }
+}
+
+static int finish(int rc)
+{
+        if (real_stdout) {
+                fclose(stdout);
+                stdout = real_stdout;
+                if (rc == 0 && held_len)
+                        fwrite(held, 1, held_len, stdout);
+                free(held);
+        }
+        return rc;
+}
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        int args; /* how many operands it takes: 0, or -1 (its own checks) */
+} commands[] = {
+    {"list", NULL, 0},      {"status", NULL, 0},        {"users", NULL, 0},
+    {"show", cmd_show, -1}, {"remove", cmd_remove, -1}, {"help", NULL, 0},
+};
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"socket", required_argument, NULL, 's'},
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {0},
+            {"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+            {"no-legend", no_argument, NULL, 'n'},    {"bytes", no_argument, NULL, 'b'},
+            {"id", required_argument, NULL, 'i'},     {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},      {0},
         };
+        const char *cmd;
+        size_t i;
         int c;
 
-        while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+        hold_stdout();
+        while ((c = getopt_long(argc, argv, "s:jnbhV", opts, NULL)) != -1) {
                 switch (c) {
                 case 's':
                         setenv("HUGEPAGED_SOCKET", optarg, 1);
@@ -428,26 +563,54 @@ int main(int argc, char **argv)
                 case 'j':
                         json = 1;
                         break;
+                case 'n':
+                        no_legend = 1;
+                        break;
+                case 'b':
+                        bytes_exact = 1;
+                        break;
+                case 'i':
+                        id_arg = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
-                        return 0;
+                        return finish(0);
+                case 'V':
+                        printf("hugepagectl %s (protocol %d)\n", HUGEPAGED_VERSION,
+                               HP_PROTO_VERSION);
+                        return finish(0);
                 default:
-                        usage(stderr);
-                        return EXIT_USAGE;
+                        fprintf(stderr, "Try 'hugepagectl --help'.\n");
+                        return finish(EXIT_USAGE);
                 }
         }
         if (optind >= argc) {
                 usage(stderr);
-                return EXIT_USAGE;
+                return finish(EXIT_USAGE);
         }
-        if (!strcmp(argv[optind], "list") && optind + 1 == argc)
-                return cmd_list();
-        if (!strcmp(argv[optind], "status") && optind + 1 == argc)
-                return cmd_status();
-        if (!strcmp(argv[optind], "users") && optind + 1 == argc)
-                return cmd_users();
-        if (!strcmp(argv[optind], "remove"))
-                return cmd_remove(argc - optind - 1, argv + optind + 1);
-        usage(stderr);
-        return EXIT_USAGE;
+        cmd = argv[optind];
+        for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(cmd, commands[i].name) == 0)
+                        break;
+        if (i == sizeof(commands) / sizeof(commands[0])) {
+                fprintf(stderr, "hugepagectl: unknown command '%s'; try 'hugepagectl help'.\n",
+                        cmd);
+                return finish(EXIT_USAGE);
+        }
+        if ((commands[i].args == 0 && optind + 1 != argc) ||
+            (id_arg && strcmp(cmd, "show") && strcmp(cmd, "remove"))) {
+                fprintf(stderr, "hugepagectl: %s takes no %s\n", cmd, id_arg ? "--id" : "operands");
+                return finish(EXIT_USAGE);
+        }
+        if (!strcmp(cmd, "help")) {
+                usage(stdout);
+                return finish(0);
+        }
+        if (!strcmp(cmd, "list"))
+                return finish(cmd_list());
+        if (!strcmp(cmd, "status"))
+                return finish(cmd_status());
+        if (!strcmp(cmd, "users"))
+                return finish(cmd_users());
+        return finish(commands[i].run(argc - optind - 1, argv + optind + 1));
 }

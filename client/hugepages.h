@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hugepages.h - huge-page memory by key, through hugepaged.
  *

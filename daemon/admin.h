@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * admin.h - what hugepagectl asks: the segments, the daemon's state, removal.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cleanup.h - scope-bound ownership of descriptors and heap memory.
  *

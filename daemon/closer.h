@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * closer.h - closing what clients send, where a blocking close() hurts no one.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * config.h - hugepaged.conf(5): the settings and the limits.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hpd.h - the daemon's shared state, handed to the modules above the core.
  *

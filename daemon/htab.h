@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * htab.h - a chained hash table from a 64-bit key to an intrusive node.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * keep.c - systemd's store and the pool markers; see keep.h.
  *

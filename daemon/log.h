@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * log.h - one line per event to stderr (the journal under systemd).
  *

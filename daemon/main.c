@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * main.c - hugepaged: options, configuration, start-up, the event loop,
  * signals, shutdown.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * notify.c - systemd notifications, the watchdog and idle exit; see notify.h.
  */

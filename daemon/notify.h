@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * notify.h - telling systemd how the daemon is doing.
  *

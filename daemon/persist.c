@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * persist.c - records that survive the daemon; see persist.h.
  *

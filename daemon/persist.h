@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * persist.h - the one format of everything that survives the daemon.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * request.c - the meaning of ALLOC, RELEASE, REGISTER and HELLO; see
  * request.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * restore.c - what a previous daemon left; see restore.h.
  */

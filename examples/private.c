@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * private.c - a private huge-page segment (key 0), and the kernel's word that
  * it really is made of huge pages (/proc/self/smaps, KernelPageSize).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * reader.c - attach to the segment writer.c made, read it, answer in it.
  *

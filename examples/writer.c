@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * writer.c - create a shared huge-page segment, write into it, and wait for
  * another program (reader.c) to answer through the same memory.

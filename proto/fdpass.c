@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fdpass.c - one message, and at most one descriptor, per datagram.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hp_proto.h - the hugepaged wire protocol.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench.sh - build, start hugepaged on a temporary socket with a pool large
 # enough, run the benchmarks, restore the pool. Run as root.
 set -euo pipefail

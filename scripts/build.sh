@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # build.sh DIR [cmake options] - configure and build hugepaged into DIR.
 set -euo pipefail
 dir=$1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # demo.sh - the main job, shown: build hugepaged, start it on a temporary
 # socket, let two separate programs share one keyed huge-page segment, use a
 # private one, and watch the kernel's huge page figures go up and come back.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # setup.sh - install what building and testing hugepaged needs (Debian 12).
 # Installs only what is missing, so it is quick on a machine that has it all.
 set -euo pipefail
 
 # systemd-container and debootstrap: the tests boot a real systemd in a container;
 # dpkg-dev: CPack's .deb takes its Depends: from dpkg-shlibdeps.
-packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev libinih-dev check clang-format git
+# python3: the tests read hugepagectl's JSON with a real JSON parser.
+packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev libinih-dev check clang-format git python3
         systemd-container debootstrap man-db groff-base dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do

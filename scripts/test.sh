@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test.sh - build hugepaged and run the whole test suite, twice: a normal
 # -Werror build, then an AddressSanitizer + UndefinedBehaviorSanitizer build.
 # Run as root on Debian 12 (it installs what it needs; the tests use real

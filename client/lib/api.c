@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * api.c - alloc_hugepages() and free_hugepages(): the public edge.
  *

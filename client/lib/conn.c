@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * conn.c - the connection to hugepaged; see conn.h.
  *
@@ -124,6 +125,7 @@ static int conn_open(struct conn *c)
         do
                 r = connect(c->fd, (struct sockaddr *)&addr, sizeof(addr));
         while (r < 0 && errno == EINTR);
+        c->connect_errno = r < 0 ? errno : 0;
         if (r < 0) {
                 conn_drop(c);
                 return -ENOSYS;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * conn.h - the library's one connection to hugepaged.
  *
@@ -22,6 +23,7 @@ struct conn {
         uint64_t seq;
         uint64_t gen;               /* bumped whenever a connection ends */
         uint64_t default_page_size; /* from HELLO */
+        int connect_errno;          /* why the last connect() failed (the library says ENOSYS) */
         /* Called on every new connection after the greeting (requests go
          * through conn_request); a negative return abandons the connection. */
         int (*on_connect)(struct conn *c);

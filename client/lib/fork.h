@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fork.h - what fork() does to the library, and how the child is counted.
  *

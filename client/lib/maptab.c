@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * maptab.c - the process's mappings; see maptab.h.
  *

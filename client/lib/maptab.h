@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * maptab.h - the mappings this process made with alloc_hugepages().
  *

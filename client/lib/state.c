@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * state.c - the lock, the connection and whose they are; see state.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_alloc.c - alloc_hugepages()/free_hugepages() against the kernel's own
  * ways to get the same memory, in one run, as medians and ratios:

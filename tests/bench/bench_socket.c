@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_socket.c - request/reply round trip over AF_UNIX SOCK_SEQPACKET vs
  * SOCK_STREAM between two processes, with messages the size of ours, with and

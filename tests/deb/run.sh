@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh SOURCE_DIR WORK_DIR - build the .deb (CPack, prefix /usr), check what
 # it holds and depends on, install it into a real systemd 252 booted in a
 # container, enable hugepaged.socket, and let two unprivileged users share a

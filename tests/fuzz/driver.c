@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * driver.c - run the fuzz target without libFuzzer: a fixed-seed stream of
  * inputs made by mutating valid messages of every type (flipped bits, cut and

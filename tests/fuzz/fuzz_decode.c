@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz_decode.c - libFuzzer target for the codec: any bytes, either
  * direction. What decodes must re-encode to the very same bytes, and must

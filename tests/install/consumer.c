@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * consumer.c - a program built against the installed hugepaged, the way a
  * user builds theirs. It creates a key, execs itself as a second process

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # consumer.sh BUILD_DIR - install the build into a fresh prefix, build a
 # program against it with pkg-config and with CMake find_package(Hugepages),
 # and run both against a real hugepaged.
@@ -16,7 +17,8 @@ trap cleanup EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 pc=$(dirname "$(find "$work/prefix" -name hugepages.pc)")
 libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir hugepages)
-for f in sbin/hugepaged bin/hugepagectl include/hugepages.h; do
+for f in sbin/hugepaged bin/hugepagectl include/hugepages.h share/bash-completion/completions/hugepagectl \
+        share/doc/hugepaged/LICENSE; do
         test -e "$work/prefix/$f" || { echo "not installed: $f"; exit 1; }
 done
 test -e "$libdir/libhugepages.a" || { echo "not installed: libhugepages.a"; exit 1; }
@@ -67,4 +69,8 @@ export HUGEPAGED_SOCKET=$work/hugepaged.sock
 "$work/consumer-pc"
 "$work/consumer-static"
 "$work/cm/build/consumer-cmake"
-echo "1 passed, 0 failed: installed tree (manual pages render; pkg-config, static and find_package builds share a key)"
+"$work/cm/build/consumer-cmake-static"
+# The static one really is: no libhugepages.so among what it needs.
+objdump -p "$work/cm/build/consumer-cmake-static" | grep -q 'NEEDED.*libhugepages' &&
+        { echo "consumer-cmake-static links libhugepages.so"; exit 1; }
+echo "1 passed, 0 failed: installed tree (manual pages render; pkg-config, static and find_package (Hugepages::hugepages and Hugepages::hugepages_static) builds share a key)"

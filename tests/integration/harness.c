@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * harness.c - see harness.h.
  */
@@ -671,7 +672,7 @@ static const char *ctl_path(int other)
 
 /* Run hugepagectl (as uid unless 0) with args; its stdout and stderr into
  * out. Returns its exit status. */
-int ctl_run(uid_t uid, char *out, size_t len, const char *const *args)
+static int ctl_spawn(uid_t uid, char *out, size_t len, const char *const *args, int with_stderr)
 {
         const char *argv[16] = {ctl_path(uid != 0)};
         int n = 1, p[2], status;
@@ -685,7 +686,10 @@ int ctl_run(uid_t uid, char *out, size_t len, const char *const *args)
         pid = fork();
         if (pid == 0) {
                 dup2(p[1], 1);
-                dup2(p[1], 2);
+                if (with_stderr)
+                        dup2(p[1], 2);
+                else
+                        dup2(open("/dev/null", O_WRONLY | O_CLOEXEC), 2);
                 if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
                         _exit(126);
                 execv(argv[0], (char *const *)argv);
@@ -698,6 +702,16 @@ int ctl_run(uid_t uid, char *out, size_t len, const char *const *args)
         close(p[0]);
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int ctl_run(uid_t uid, char *out, size_t len, const char *const *args)
+{
+        return ctl_spawn(uid, out, len, args, 1);
+}
+
+int ctl_stdout(uid_t uid, char *out, size_t len, const char *const *args)
+{
+        return ctl_spawn(uid, out, len, args, 0);
 }
 
 uint64_t pool_overcommit(size_t page_size)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * harness.h - run a real hugepaged for a test, and read the kernel's word.
  *
@@ -106,6 +107,8 @@ int wait_key_gone(int key, int ms);
 /* Run hugepagectl (as uid unless 0, from a copy others may run) with args;
  * its stdout and stderr into out. Returns its exit status. */
 int ctl_run(uid_t uid, char *out, size_t len, const char *const *args);
+/* The same, with its stdout alone in out. */
+int ctl_stdout(uid_t uid, char *out, size_t len, const char *const *args);
 
 /* nr_overcommit_hugepages of a page size. */
 uint64_t pool_overcommit(size_t page_size);

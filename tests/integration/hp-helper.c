@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hp-helper.c - a separate program the integration tests fork and exec, so
  * that sharing, access and lifetimes are tested between real processes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_access.c - who may use which key: the shmget() rules, judged with a
  * real second user (uid 65534) in a separate program.

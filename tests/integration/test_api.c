@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_api.c - every row of the interface table (DESIGN.md), through a real
  * hugepaged on real huge pages, each errno included.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_backend.c - the hugetlbfs backend, outside systemd: segments are
  * files on a real hugetlbfs mount, owned and moded like the segment, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_crash.c - clients that die at every point of a request, and a daemon
  * that dies under its clients.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_ctl.c - hugepagectl against a real daemon: list (what each user may
  * see, with the pids attached), status (the kernel's pool figures), remove
@@ -124,9 +125,14 @@ START_TEST(remove_is_for_owner_or_root_and_waits_for_users)
         ck_assert_int_eq(
             ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 0);
         ck_assert_str_eq(out, "{\"removed\": true, \"error\": null}\n");
+        /* Refused: nothing on stdout, the reason on stderr. */
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}),
+            1);
+        ck_assert_str_eq(out, "");
         ck_assert_int_eq(
             ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "remove", "64", NULL}), 1);
-        ck_assert_str_eq(out, "{\"removed\": false, \"error\": \"ENOENT\"}\n");
+        ck_assert_str_eq(out, "hugepagectl: no such key: 64\n");
 }
 END_TEST
 
@@ -163,7 +169,87 @@ START_TEST(exit_codes_and_messages)
             ctl_run(0, out, sizeof(out),
                     (const char *const[]){"--socket", "/tmp/nowhere/none.sock", "status", NULL}),
             3);
-        ck_assert_ptr_nonnull(strstr(out, "no hugepaged answers at /tmp/nowhere/none.sock"));
+        ck_assert_ptr_nonnull(
+            strstr(out, "hugepaged is not running (no socket at /tmp/nowhere/none.sock)"));
+}
+END_TEST
+
+/* Valid JSON, as a JSON parser reads it. */
+static int json_ok(const char *text)
+{
+        FILE *f = popen("python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null", "w");
+
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        return pclose(f) == 0;
+}
+
+/* As util-linux tools and systemctl do: options anywhere, --version, help,
+ * a one-line error for an unknown command, nothing on stdout when a
+ * command fails, and what is wrong with a socket said plainly. */
+START_TEST(behaves_like_its_neighbours)
+{
+        char out[8192], want[128];
+        char *p = make(0x77, MB2, 0640);
+        struct stat st;
+
+        /* Options after the command. */
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"list", "--json", NULL}), 0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        ck_assert_ptr_nonnull(strstr(out, "\"key\": 119"));
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"users", "-j", NULL}), 0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"status", "-j", NULL}), 0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        /* --no-legend, --bytes. */
+        ck_assert_int_eq(ctl_stdout(0, out, sizeof(out),
+                                    (const char *const[]){"list", "--no-legend", "--bytes", NULL}),
+                         0);
+        ck_assert_ptr_null(strstr(out, "KEY"));
+        ck_assert_ptr_nonnull(strstr(out, " 2097152 "));
+        /* show, by key and by id. */
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"show", "0x77", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "key:        0x00000077 (119)"));
+        ck_assert_ptr_nonnull(strstr(out, "mode:       0640"));
+        snprintf(want, sizeof(want), "processes:  1 (%d)", (int)getpid());
+        ck_assert_msg(strstr(out, want), "'%s' lacks '%s'", out, want);
+        ck_assert_int_eq(ctl_stdout(0, out, sizeof(out),
+                                    (const char *const[]){"--json", "show", "--id", "1", NULL}),
+                         0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"show", "0x78", NULL}),
+                         1);
+        ck_assert_ptr_nonnull(strstr(out, "no such key: 0x78"));
+        /* --version, help; an unknown command in one line. */
+        ck_assert_int_eq(ctl_stdout(0, out, sizeof(out), (const char *const[]){"--version", NULL}),
+                         0);
+        ck_assert_ptr_nonnull(strstr(out, "hugepagectl "));
+        ck_assert_int_eq(ctl_stdout(0, out, sizeof(out), (const char *const[]){"help", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "Commands:"));
+        ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"frobnicate", NULL}),
+                         2);
+        ck_assert_str_eq(out,
+                         "hugepagectl: unknown command 'frobnicate'; try 'hugepagectl help'.\n");
+        /* Failure: stdout stays empty, for every command. */
+        for (const char *const *cmd = (const char *const[]){"list", "status", "users", NULL}; *cmd;
+             cmd++) {
+                ck_assert_int_eq(ctl_stdout(0, out, sizeof(out),
+                                            (const char *const[]){*cmd, "--json", "--socket",
+                                                                  "/tmp/nowhere/none.sock", NULL}),
+                                 3);
+                ck_assert_str_eq(out, "");
+        }
+        /* A socket one may not connect to is not "no daemon". */
+        ck_assert_int_eq(stat(hp_daemon.sock, &st), 0);
+        ck_assert_int_eq(chmod(hp_daemon.sock, 0600), 0);
+        ck_assert_int_eq(ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"list", NULL}), 3);
+        ck_assert_msg(strstr(out, "permission denied: you may not connect to"), "%s", out);
+        ck_assert_int_eq(chmod(hp_daemon.sock, st.st_mode & 07777), 0);
+        ck_assert_int_eq(free_hugepages(p), 0);
 }
 END_TEST
 
@@ -180,6 +266,7 @@ static Suite *ctl_suite(void)
         tcase_add_test(tc, remove_is_for_owner_or_root_and_waits_for_users);
         tcase_add_test(tc, remove_by_id);
         tcase_add_test(tc, exit_codes_and_messages);
+        tcase_add_test(tc, behaves_like_its_neighbours);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_daemon.c - hugepaged itself: its socket, its refusals, its signals,
  * and what it does to the kernel's pool (judged from sysfs).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_fork.c - fork(), exec(), vfork(), posix_spawn(), system(), and fork()
  * in a threaded program: a keyed segment is inherited and its memory lives

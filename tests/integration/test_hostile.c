@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_hostile.c - clients that misbehave, on a raw socket.
  *

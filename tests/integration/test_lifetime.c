@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_lifetime.c - sharing between separate programs, and memory that goes
  * back to the kernel when its last user lets go: by free, by SIGKILL, by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_limits.c - hugepaged.conf(5) and the limits: no local user can take
  * the machine, and what one user is refused costs no one else anything.
@@ -249,6 +250,18 @@ START_TEST(administrators_pages_stay_theirs)
 }
 END_TEST
 
+/* Whether the machine has memory for a segment of bytes (and half as much
+ * again for everything else). If not, says so loudly; on CI it fails. */
+static int enough_memory_for(uint64_t bytes)
+{
+        if (meminfo("MemAvailable") * 1024 >= bytes + bytes / 2)
+                return 1;
+        fprintf(stderr, "\n*** %s: too little memory for a %" PRIu64 " MiB segment ***\n\n",
+                getenv("CI") ? "FAILED" : "NOT TESTED", bytes >> 20);
+        ck_assert_msg(!getenv("CI"), "CI needs the memory for this test");
+        return 0;
+}
+
 /* Creates take turns: while one user's 12 GiB segment is being made, root's
  * 2 MiB request is answered within 100 ms, again and again. */
 START_TEST(a_small_create_never_waits_for_a_large_one)
@@ -258,12 +271,8 @@ START_TEST(a_small_create_never_waits_for_a_large_one)
         int answered = 0;
         pid_t pid;
 
-        if (meminfo("MemAvailable") * 1024 < big + big / 2) {
-                fprintf(stderr, "\n*** %s: too little memory for a 12 GiB segment ***\n\n",
-                        getenv("CI") ? "FAILED" : "NOT TESTED");
-                ck_assert_msg(!getenv("CI"), "CI needs 18 GiB available for this test");
+        if (!enough_memory_for(big))
                 return;
-        }
         start("[Limits]\nMaxBytes=infinity\nMaxBytesAllUsers=infinity\n[Pool]\nMaxGrow=90%\n");
         pid = fork();
         if (pid == 0) {
@@ -301,12 +310,8 @@ START_TEST(a_long_create_outlasts_the_librarys_bound)
         double t;
         char *p;
 
-        if (meminfo("MemAvailable") * 1024 < big + big / 2) {
-                fprintf(stderr, "\n*** %s: too little memory for a 12 GiB segment ***\n\n",
-                        getenv("CI") ? "FAILED" : "NOT TESTED");
-                ck_assert_msg(!getenv("CI"), "CI needs 18 GiB available for this test");
+        if (!enough_memory_for(big))
                 return;
-        }
         start("");
         setenv("HUGEPAGED_TIMEOUT", "1.5", 1);
         t = now_ms();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_livefuzz.c - random datagrams and descriptors at a running daemon,
  * from an unprivileged user, for a bounded time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_stress.c - for a bounded time, processes allocate, free, fork, exec,
  * spawn and crash on a handful of keys and on private segments, while the

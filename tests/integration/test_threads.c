@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_threads.c - 8 threads x hundreds of alloc/free on shared and private
  * keys at once: no error, nothing leaked (pages, daemon descriptors, ours).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wire.c - the hand-made protocol client; see wire.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * wire.h - a client that speaks hugepaged's protocol by hand, for the tests
  * that must do what the library never would (lie, stall, die half-way).

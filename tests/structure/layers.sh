@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # layers.sh SOURCE_DIR - the structure docs/architecture.md describes, checked.
 #
 # * daemon/: the modules (x.c and x.h are module x) form no include cycle;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # container.sh - boot a real systemd 252 as PID 1 of a systemd-nspawn
 # container, with the checkout bind-mounted at the same path. Sourced by
 # run.sh. How and why: ../shared/systemd-in-tests.md (each step was found by

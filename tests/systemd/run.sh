@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run.sh BUILD_DIR - hugepaged under a real systemd 252 (booted in a
 # container) and its units checked by systemd's own tools.
 #

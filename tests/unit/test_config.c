@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_config.c - hugepaged.conf(5) read from strings: every kind of value,
  * every error with its file and line, and which limits apply to whom.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_persist.c - the one format of what survives the daemon: every record
  * round-trips, and every way a record can be short, long, of another

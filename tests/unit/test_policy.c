@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_policy.c - who may map a segment with which protection: shmget()'s
  * rules, decided from the peer's credentials alone.

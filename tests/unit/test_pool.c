@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_pool.c - the pool's arithmetic, apart from sysfs: what is free, how
  * far it may grow.

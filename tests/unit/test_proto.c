@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test_proto.c - the codec and descriptor passing, without a daemon.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * unit.h - running one Check suite of unit tests (no daemon, no huge pages).
  */
