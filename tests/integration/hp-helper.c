@@ -58,6 +58,15 @@ static void sleep_ms(int ms)
         nanosleep(&ts, NULL);
 }
 
+/* SIGUSR1 and SIGTERM, blocked, for sigwait(). */
+static void block_usr1_term(sigset_t *set)
+{
+        sigemptyset(set);
+        sigaddset(set, SIGUSR1);
+        sigaddset(set, SIGTERM);
+        sigprocmask(SIG_BLOCK, set, NULL);
+}
+
 /* Wait up to 10 s for text at p. */
 static int wait_text(const volatile char *p, const char *text)
 {
@@ -180,10 +189,7 @@ int main(int argc, char **argv)
                 sigset_t set;
                 int sig;
 
-                sigemptyset(&set);
-                sigaddset(&set, SIGUSR1);
-                sigaddset(&set, SIGTERM);
-                sigprocmask(SIG_BLOCK, &set, NULL);
+                block_usr1_term(&set);
                 p = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20, PROT_READ | PROT_WRITE,
                                     IPC_CREAT | 0666);
                 if (p == HUGEPAGES_FAILED) {
@@ -241,10 +247,7 @@ int main(int argc, char **argv)
                 sigset_t set;
                 int sig;
 
-                sigemptyset(&set);
-                sigaddset(&set, SIGUSR1);
-                sigaddset(&set, SIGTERM);
-                sigprocmask(SIG_BLOCK, &set, NULL);
+                block_usr1_term(&set);
                 signal(SIGPIPE, SIG_IGN); /* nobody may read past the first line */
                 while (got < n) {
                         p = alloc_hugepages(0, NULL, len, PROT_READ | PROT_WRITE,
