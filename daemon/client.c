@@ -53,7 +53,10 @@ static void drain(struct client *c)
 static void client_free(struct client *c)
 {
         c->owner->ops->gone(c);
-        drain(c);
+        /* Stopping, the socket stays in systemd's store with what is queued
+         * in it, for the next daemon: not a byte is read, nor shut down. */
+        if (!c->owner->stopping)
+                drain(c);
         if (c->ev_read)
                 event_free(c->ev_read);
         if (c->ev_write)
@@ -76,6 +79,12 @@ static void violation(struct client *c, const char *what, int err)
         client_free(c);
 }
 
+/* The request just answered out of the socket. */
+static void consume(struct client *c)
+{
+        (void)hp_proto_skip(c->fd, MSG_DONTWAIT, discard, c);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
         struct client *c = arg;
@@ -83,9 +92,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 
         (void)what;
         for (int i = 0; i < CLIENT_BATCH && !c->busy; i++) {
-                int r, passed;
+                int r;
 
-                r = hp_proto_recv(fd, buf, sizeof(buf), &passed, 0, MSG_DONTWAIT, discard, c);
+                r = hp_proto_peek(fd, buf, sizeof(buf), MSG_DONTWAIT);
                 if (r == -EAGAIN)
                         return;
                 if (r == 0 || r == -ECONNRESET) {
@@ -137,6 +146,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         c->out_fd = -1;
         c->out_len = 0;
         event_del(c->ev_write);
+        consume(c);
         /* On a send error the peer is gone; reading notices and frees. */
         resume(c);
 }
@@ -158,6 +168,8 @@ void client_finish(struct client *c, int result, const struct reply *r)
                 log_err("internal: cannot encode %s", hp_proto_type_name(c->reply_type));
                 abort();
         }
+        /* Recorded before it goes: a daemon killed after this answers again. */
+        c->owner->ops->answered(c, result, r);
         sent = hp_proto_send(c->fd, buf, (size_t)n, fd, MSG_DONTWAIT);
         if (sent == -EAGAIN) {
                 /* The client is not reading. Keep this one reply (and a
@@ -173,6 +185,7 @@ void client_finish(struct client *c, int result, const struct reply *r)
         if (sent < 0)
                 log_debug("client pid=%d uid=%u: reply lost: %s", c->cred.pid, c->cred.uid,
                           errname(sent));
+        consume(c);
         resume(c);
 }
 
@@ -232,6 +245,56 @@ static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
         event_add(cs->accept_ev, NULL);
 }
 
+/* A client on fd (taken): credentials, the connection charge (forced for
+ * one restored), events. NULL, fd closed, if it cannot be. */
+static struct client *client_new(struct clients *cs, int fd, int restored)
+{
+        struct client *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c) {
+                close(fd);
+                return NULL;
+        }
+        c->owner = cs;
+        c->hpd = cs->hpd;
+        c->fd = fd;
+        c->out_fd = -1;
+        list_init(&c->wait_link);
+        r = policy_peer_creds(fd, &c->cred);
+        if (r < 0) {
+                /* No credentials, no service. */
+                log_warn("connection without credentials: %s", errname(r));
+                close(fd);
+                free(c);
+                return NULL;
+        }
+        if (restored) {
+                struct limits l;
+
+                config_limits_for(*cs->config, &c->cred, &l);
+                r = user_charge(cs->users, &c->conn, c->cred.uid, USER_CONNECTIONS, 0, 1,
+                                l.connections, 0, 0, 1);
+        } else {
+                r = charge_connection(cs, c);
+        }
+        if (r < 0) {
+                policy_creds_free(&c->cred);
+                close(fd);
+                free(c);
+                return NULL;
+        }
+        c->ev_read = event_new(cs->base, fd, EV_READ | EV_PERSIST, on_read, c);
+        c->ev_write = event_new(cs->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+        list_append(&cs->all, &c->link);
+        cs->count++;
+        if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
+                client_free(c);
+                return NULL;
+        }
+        return c;
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
         struct clients *cs = arg;
@@ -256,40 +319,26 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
                         pause_accept(cs);
                         return;
                 }
-                c = calloc(1, sizeof(*c));
-                if (!c) {
-                        close(fd);
-                        continue;
-                }
-                c->owner = cs;
-                c->hpd = cs->hpd;
-                c->fd = fd;
-                c->out_fd = -1;
-                list_init(&c->wait_link);
-                r = policy_peer_creds(fd, &c->cred);
-                if (r < 0) {
-                        /* No credentials, no service. */
-                        log_warn("connection without credentials: %s", errname(r));
-                        close(fd);
-                        free(c);
-                        continue;
-                }
-                if (charge_connection(cs, c) < 0) {
-                        policy_creds_free(&c->cred);
-                        close(fd);
-                        free(c);
-                        continue;
-                }
-                c->ev_read = event_new(cs->base, fd, EV_READ | EV_PERSIST, on_read, c);
-                c->ev_write = event_new(cs->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-                list_append(&cs->all, &c->link);
-                cs->count++;
-                if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) < 0) {
+                c = client_new(cs, fd, 0);
+                if (c && (r = cs->ops->connected(c)) < 0) {
+                        log_debug("client pid=%d uid=%u: refused: %s", c->cred.pid, c->cred.uid,
+                                  errname(r));
                         client_free(c);
                         continue;
                 }
-                log_debug("client pid=%d uid=%u: connected", c->cred.pid, c->cred.uid);
+                if (c)
+                        log_debug("client pid=%d uid=%u: connected", c->cred.pid, c->cred.uid);
         }
+}
+
+struct client *client_adopt(struct clients *cs, int fd)
+{
+        return client_new(cs, fd, 1);
+}
+
+void client_drop(struct client *c)
+{
+        client_free(c);
 }
 
 int client_listen(struct clients *cs, struct event_base *base, int listen_fd, unsigned max,
@@ -320,6 +369,7 @@ int client_listen(struct clients *cs, struct event_base *base, int listen_fd, un
 
 void client_free_all(struct clients *cs)
 {
+        cs->stopping = 1;
         while (!list_empty(&cs->all))
                 client_free(container_of(cs->all.next, struct client, link));
         if (cs->accept_ev)

@@ -4,6 +4,9 @@
  *
  * Owns: the socket of each connected client, its credentials, reading and
  * validating its datagrams, and sending replies without ever blocking. A
+ * request is read without being taken from the socket (hp_proto_peek) and
+ * taken only once its reply is out, so a daemon killed at any moment leaves
+ * it there for the next (which finds the socket in systemd's store). A
  * client has at most one request in progress: while a request waits (for a
  * segment being made) or its reply waits (the socket is full), nothing more
  * is read from it, so a client that does not read cannot make the daemon
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "hp_proto.h"
+#include "htab.h"
 #include "list.h"
 #include "policy.h"
 #include "segment.h"
@@ -63,6 +67,15 @@ struct client {
         uint16_t reply_type;
 
         /* Owned by the layers above; the transport never touches them. */
+        uint64_t id;          /* session.c: the connection's id (hpd2-conn-ID) */
+        uint32_t slot;        /* session.c: its slot in the ledger */
+        uint64_t start;       /* session.c: the peer's start time, without a store */
+        struct hnode session; /* session.c: hpd->sessions, by id */
+        struct {
+                int pending; /* session.c: restored; an answer may be owed */
+                int status;  /* the last answer a previous daemon recorded */
+                uint64_t seq, value;
+        } resume;
         int greeted;              /* dispatch.c: HELLO done */
         int wants_progress;       /* request.c: HELLO had HP_HELLO_PROGRESS */
         struct refs refs;         /* segref.c: what this connection holds */
@@ -82,6 +95,11 @@ struct client_ops {
         int (*request)(struct client *c);
         /* c is going away: let go of what it holds. */
         void (*gone)(struct client *c);
+        /* A new connection, credentials known and charged: 0, or a negative
+         * errno to refuse it. */
+        int (*connected)(struct client *c);
+        /* The answer to c's request in progress, about to be sent. */
+        void (*answered)(struct client *c, int result, const struct reply *r);
 };
 
 struct clients {
@@ -95,6 +113,7 @@ struct clients {
         int listen_fd;
         struct list all;
         unsigned count, max;
+        int stopping; /* client_free_all(): leave the sockets as they are */
         struct event *accept_ev;
         struct event *accept_pause; /* re-enables accept after EMFILE */
 };
@@ -120,6 +139,13 @@ void client_finish(struct client *c, int result, const struct reply *r);
 /* Tell c its request in progress is still being worked on (PROGRESS), if
  * its socket has room and no reply is waiting; else nothing. */
 void client_progress(struct client *c);
+
+/* A connection a previous daemon had (restored from systemd's store): fd is
+ * taken; its connection charge cannot be refused. Reading starts with the
+ * loop. NULL when out of memory or without credentials (fd closed). */
+struct client *client_adopt(struct clients *cs, int fd);
+/* End c's connection now (ops.gone runs first). */
+void client_drop(struct client *c);
 
 /* Disconnect every client, stop accepting (shutdown). */
 void client_free_all(struct clients *cs);

@@ -40,7 +40,6 @@ void config_defaults(struct config *c, uint64_t mem_total)
         *c = (struct config){
             .socket_mode = 0666,
             .socket_group = (gid_t)-1,
-            .restore_grace = 30,
             .grow = 1,
             .max_grow = mem_total / 4 * 3,
             .defaults =
@@ -253,9 +252,6 @@ static int daemon_key(struct parse *p, const char *key, const char *v)
         } else if (strcmp(key, "IdleExitSec") == 0) {
                 if (parse_seconds(v, 86400 * 365, &c->idle_exit) < 0)
                         return fail(p, key, "'%s' is not a number of seconds", v);
-        } else if (strcmp(key, "RestoreGraceSec") == 0) {
-                if (parse_seconds(v, 86400, &c->restore_grace) < 0 || c->restore_grace == 0)
-                        return fail(p, key, "'%s' is not a number of seconds from 1", v);
         } else if (strcmp(key, "Backend") == 0) {
                 if (strcmp(v, "memfd") && !(strncmp(v, "hugetlbfs:/", 11) == 0))
                         return fail(p, key, "'%s' is neither memfd nor hugetlbfs:/DIR", v);

@@ -51,13 +51,12 @@ struct config_id_limits {
 
 struct config {
         /* [Daemon] */
-        char *socket;           /* Socket= */
-        mode_t socket_mode;     /* SocketMode= */
-        gid_t socket_group;     /* SocketGroup=, (gid_t)-1: leave it */
-        unsigned idle_exit;     /* IdleExitSec= */
-        unsigned restore_grace; /* RestoreGraceSec= */
-        char *backend;          /* Backend=: "memfd" or "hugetlbfs:DIR" */
-        int verbose;            /* LogLevel=debug */
+        char *socket;       /* Socket= */
+        mode_t socket_mode; /* SocketMode= */
+        gid_t socket_group; /* SocketGroup=, (gid_t)-1: leave it */
+        unsigned idle_exit; /* IdleExitSec= */
+        char *backend;      /* Backend=: "memfd" or "hugetlbfs:DIR" */
+        int verbose;        /* LogLevel=debug */
         /* [Pool] */
         int grow;          /* Grow= */
         uint64_t max_grow; /* MaxGrow=: bytes the daemon may add, all sizes */

@@ -23,6 +23,7 @@
 #include "hpd.h"
 #include "log.h"
 #include "segref.h"
+#include "session.h"
 
 struct hold {
         struct hnode node; /* key: token */
@@ -34,11 +35,33 @@ struct hold {
         struct event *ev;     /* expiry timer, then the pidfd watch */
         struct refs refs;     /* what the child will be counted for */
         struct charge charge; /* one of the parent's user's MaxForkHolds= */
+        uint32_t slot;        /* its record in the ledger */
+        uint64_t parent_id;   /* the parent's connection */
+        uid_t uid;            /* the parent's */
+        uint64_t child_start; /* the child's start time, once named */
 };
 
-/* Free the hold; its references go with it (unless moved already). */
+/* Stage h's record in the ledger. */
+static void record(struct hold *h)
+{
+        struct persist_slot s = {
+            .kind = PERSIST_SLOT_HOLD,
+            .id = h->node.key,
+            .a = h->parent_id,
+            .b = (uint64_t)h->parent_pid,
+            .c = (uint64_t)h->child,
+            .d = h->child_start,
+            .e = h->uid,
+        };
+
+        ledger_set(&h->hpd->ledger, h->slot, &s);
+}
+
+/* Free the hold; its references go with it (unless moved already). The
+ * caller commits the ledger. */
 static void hold_free(struct hold *h)
 {
+        ledger_free(&h->hpd->ledger, h->slot);
         htab_remove(&h->hpd->holds, &h->node);
         if (h->parent)
                 h->parent->nholds--;
@@ -54,6 +77,7 @@ static void hold_free(struct hold *h)
 static void on_expire_or_exit(evutil_socket_t fd, short what, void *arg)
 {
         struct hold *h = arg;
+        struct ledger *l = &h->hpd->ledger;
 
         (void)fd;
         if (what & EV_TIMEOUT)
@@ -63,6 +87,7 @@ static void on_expire_or_exit(evutil_socket_t fd, short what, void *arg)
                 log_debug("fork hold of pid=%d: child pid=%d exited unclaimed", h->parent_pid,
                           h->child);
         hold_free(h);
+        ledger_commit(l);
 }
 
 static uint64_t new_token(struct hpd *hpd)
@@ -102,49 +127,34 @@ int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r)
         }
         h->hpd = c->hpd;
         h->pidfd = -1;
-        refs_init(&h->refs);
         h->ev = evtimer_new(c->hpd->base, on_expire_or_exit, h);
-        if (!h->ev || htab_insert(&c->hpd->holds, &h->node, new_token(c->hpd)) < 0) {
+        if (!h->ev || htab_insert(&c->hpd->holds, &h->node, new_token(c->hpd)) < 0 ||
+            ledger_alloc(&c->hpd->ledger, &h->slot) < 0) {
                 if (h->ev)
                         event_free(h->ev);
+                if (h->node.key)
+                        htab_remove(&c->hpd->holds, &h->node);
                 user_uncharge(&c->hpd->users, &h->charge);
                 free(h);
                 return -ENOMEM;
         }
-        /* From here on the hold is a user of each keyed segment. */
+        refs_init(&h->refs, PERSIST_SLOT_HOLD, h->slot ? h->node.key : 0);
+        h->parent = c;
+        h->parent_pid = c->cred.pid;
+        h->parent_id = c->id;
+        h->uid = c->cred.uid;
+        c->nholds++;
+        /* From here on the hold is a user of each keyed segment. Its record
+         * comes after its references: references without a record are
+         * nobody's, to a restarted daemon. */
         if (segref_copy_keyed(c->hpd, &c->refs, &h->refs) < 0) {
                 hold_free(h);
                 return -ENOMEM;
         }
-        h->parent = c;
-        h->parent_pid = c->cred.pid;
-        c->nholds++;
+        record(h);
         evtimer_add(h->ev, &expiry);
         r->u.fork.token = h->node.key;
         return 0;
-}
-
-/* The parent pid of pid, from /proc, or -1. */
-static pid_t parent_of(pid_t pid)
-{
-        char path[32], buf[512], *p;
-        int fd, ppid = -1;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = '\0';
-        /* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
-        p = strrchr(buf, ')');
-        if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-                return -1;
-        return ppid;
 }
 
 static struct hold *find(struct hpd *hpd, uint64_t token)
@@ -168,7 +178,7 @@ int hold_fork_done(struct client *c, const struct hp_msg *m, struct reply *r)
                 hold_free(h);
                 return 0;
         }
-        if (parent_of(pid) != c->cred.pid) {
+        if (policy_proc(pid, &h->child_start) != c->cred.pid) {
                 log_warn("client pid=%d uid=%u: names pid=%d as its child; it is not", c->cred.pid,
                          c->cred.uid, pid);
                 hold_free(h);
@@ -186,6 +196,7 @@ int hold_fork_done(struct client *c, const struct hp_msg *m, struct reply *r)
                 hold_free(h);
                 return -ENOMEM;
         }
+        record(h);
         return 0;
 }
 
@@ -215,6 +226,59 @@ static void detach(struct hnode *n, void *arg)
         h->parent = NULL;
         if (!h->child)
                 evtimer_add(h->ev, &grace); /* still the expiry timer: shorten it */
+}
+
+struct refs *hold_restore(struct hpd *hpd, uint32_t slot, const struct persist_slot *rec)
+{
+        struct hold *h = calloc(1, sizeof(*h));
+        struct timeval expiry = {HOLD_UNNAMED_SECONDS, 0};
+        uint64_t start = 0;
+
+        if (!h)
+                return NULL;
+        h->hpd = hpd;
+        h->pidfd = -1;
+        h->slot = slot;
+        h->parent_id = rec->a;
+        h->parent_pid = (pid_t)rec->b;
+        h->child = (pid_t)rec->c;
+        h->child_start = rec->d;
+        h->uid = (uid_t)rec->e;
+        if (htab_insert(&hpd->holds, &h->node, rec->id) < 0) {
+                free(h);
+                return NULL;
+        }
+        refs_init(&h->refs, PERSIST_SLOT_HOLD, rec->id);
+        user_charge(&hpd->users, &h->charge, h->uid, USER_FORK_HOLDS, 0, 1, 0, 0, 0, 1);
+        h->parent = session_find(hpd, h->parent_id);
+        if (h->parent)
+                h->parent->nholds++;
+        else
+                expiry.tv_sec = HOLD_ORPHAN_SECONDS;
+        if (h->child) {
+                /* The same process, not one that took its pid since. */
+                if (policy_proc(h->child, &start) < 0 || start != h->child_start ||
+                    (h->pidfd = pidfd_open(h->child, 0)) < 0) {
+                        h->ev = evtimer_new(hpd->base, on_expire_or_exit, h);
+                        expiry = (struct timeval){0, 0}; /* gone: dropped at once */
+                } else {
+                        h->ev = event_new(hpd->base, h->pidfd, EV_READ, on_expire_or_exit, h);
+                }
+        } else {
+                h->ev = evtimer_new(hpd->base, on_expire_or_exit, h);
+        }
+        if (!h->ev || (h->pidfd >= 0 ? event_add(h->ev, NULL) : evtimer_add(h->ev, &expiry)) < 0) {
+                hold_free(h);
+                return NULL;
+        }
+        return &h->refs;
+}
+
+struct refs *hold_refs(struct hpd *hpd, uint64_t token)
+{
+        struct hold *h = find(hpd, token);
+
+        return h ? &h->refs : NULL;
 }
 
 void hold_client_gone(struct client *c)

@@ -18,6 +18,7 @@
 #define HPD_HOLD_H
 
 #include "client.h"
+#include "persist.h"
 
 struct hpd;
 
@@ -27,6 +28,14 @@ struct hpd;
 int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r);
 int hold_fork_done(struct client *c, const struct hp_msg *m, struct reply *r);
 int hold_claim(struct client *c, const struct hp_msg *m, struct reply *r);
+
+/* After a restart: the hold a ledger record describes (slot), watching its
+ * child again if it was named (dropped at once if that process is gone),
+ * else expiring as a new one would. Its references, which the caller adopts
+ * next: NULL when out of memory. */
+struct refs *hold_restore(struct hpd *hpd, uint32_t slot, const struct persist_slot *rec);
+/* The references of the hold with token, or NULL. */
+struct refs *hold_refs(struct hpd *hpd, uint64_t token);
 
 /* c disconnects: holds it asked for stay (the child may still claim them). */
 void hold_client_gone(struct client *c);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "htab.h"
 #include "keep.h"
+#include "ledger.h"
 #include "memory.h"
 #include "pool.h"
 #include "segment.h"
@@ -32,6 +33,9 @@ struct hpd {
         struct segtab segs;      /* segment.c, lives by segref.c */
         struct backend backend;  /* memory.c */
         struct keep keep;        /* keep.c */
+        struct ledger ledger;    /* ledger.c: written through segref.c, session.c, hold.c */
+        struct htab sessions;    /* session.c: connection id -> struct client */
+        struct htab absent;      /* session.c: connection id -> a process that held it */
         struct pool pool;        /* pool.c (the worker's while it runs) */
         struct worker *worker;   /* worker.c */
         struct closer *closer;   /* closer.c */
@@ -39,7 +43,7 @@ struct hpd {
         struct config *config;   /* main.c: the configuration in force (swapped on SIGHUP) */
         struct users users;      /* user.c: what each user holds */
         struct htab holds;       /* hold.c: token -> struct hold */
-        struct restore *restore; /* restore.c: the grace period after a restart */
+        struct restore *restore; /* restore.c: what start-up found, until it is settled */
         struct notify *notify;   /* notify.c */
         struct event *progress;  /* request.c: the PROGRESS timer */
         time_t started;          /* main.c */

@@ -33,6 +33,9 @@ void keep_init(struct keep *k, int dir)
         k->active = e && *e;
         k->state_fd = -1;
         k->dir = dir;
+        e = getenv("FDSTORE"); /* systemd 254 and later */
+        k->store_max = e && *e ? (unsigned)strtoul(e, NULL, 10) : KEEP_STORE_MAX;
+        k->store_max = k->store_max > KEEP_STORE_OWN ? k->store_max - KEEP_STORE_OWN : 0;
         pthread_mutex_init(&k->lock, NULL);
 }
 
@@ -77,6 +80,7 @@ void keep_segment(struct keep *k, struct segment *s)
                 return;
         notify_name(k, "FDSTORE", name, s->fd);
         s->kept = 1;
+        k->stored++;
 }
 
 void keep_forget(struct keep *k, struct segment *s)
@@ -87,6 +91,62 @@ void keep_forget(struct keep *k, struct segment *s)
                 return;
         notify_name(k, "FDSTOREREMOVE", name, -1);
         s->kept = 0;
+        if (k->stored)
+                k->stored--;
+}
+
+int keep_room(const struct keep *k)
+{
+        return !k->active || k->stored < k->store_max;
+}
+
+static void conn_name(uint64_t id, char *buf, size_t cap)
+{
+        struct persist_rec r = {.kind = PERSIST_CONN, .u.conn.id = id};
+
+        persist_format(&r, buf, cap);
+}
+
+int keep_connection(struct keep *k, uint64_t id, int fd)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (!k->active)
+                return 0;
+        if (!keep_room(k))
+                return -ENOSPC;
+        conn_name(id, name, sizeof(name));
+        notify_name(k, "FDSTORE", name, fd);
+        k->stored++;
+        return 0;
+}
+
+void keep_forget_connection(struct keep *k, uint64_t id)
+{
+        char name[PERSIST_MAX + 1];
+
+        if (!k->active)
+                return;
+        conn_name(id, name, sizeof(name));
+        notify_name(k, "FDSTOREREMOVE", name, -1);
+        if (k->stored)
+                k->stored--;
+}
+
+void keep_ledger(struct keep *k, int fd)
+{
+        char name[PERSIST_MAX + 1];
+        struct persist_rec r = {.kind = PERSIST_LEDGER};
+
+        if (!k->active || fd < 0)
+                return;
+        persist_format(&r, name, sizeof(name));
+        notify_name(k, "FDSTORE", name, fd);
+}
+
+void keep_adopted(struct keep *k)
+{
+        k->stored++;
 }
 
 void keep_drop(struct keep *k, int fd, const char *name)

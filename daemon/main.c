@@ -31,6 +31,7 @@
 #include "request.h"
 #include "restore.h"
 #include "segref.h"
+#include "session.h"
 #include "worker.h"
 
 #ifndef HUGEPAGED_VERSION
@@ -73,8 +74,6 @@ static void usage(FILE *f)
                 "      --no-pool-grow      never grow the huge page pool; ENOMEM when it is short\n"
                 "      --idle-exit SECONDS exit after SECONDS with no clients and no segments\n"
                 "                          (0, the default: never; for socket activation)\n"
-                "      --restore-grace S   after a restart, keep segments from systemd's store\n"
-                "                          S seconds for their users to return (default 30)\n"
                 "      --backend memfd|hugetlbfs:DIR\n"
                 "                          where segments live (default memfd; a hugetlbfs\n"
                 "                          directory keeps them across restarts without systemd)\n"
@@ -102,7 +101,7 @@ static int check_options(const struct options *o)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_RESTORE_GRACE, OPT_BACKEND };
+        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_BACKEND };
         static const struct option longopts[] = {
             {"config", required_argument, NULL, 'c'},
             {"socket", required_argument, NULL, 's'},
@@ -110,7 +109,6 @@ static int parse(int argc, char **argv, struct options *o)
             {"socket-group", required_argument, NULL, 'g'},
             {"no-pool-grow", no_argument, NULL, OPT_NO_GROW},
             {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
-            {"restore-grace", required_argument, NULL, OPT_RESTORE_GRACE},
             {"backend", required_argument, NULL, OPT_BACKEND},
             {"verbose", no_argument, NULL, 'v'},
             {"help", no_argument, NULL, 'h'},
@@ -127,7 +125,6 @@ static int parse(int argc, char **argv, struct options *o)
             {'g', "Daemon", "SocketGroup", NULL},
             {OPT_NO_GROW, "Pool", "Grow", "no"},
             {OPT_IDLE_EXIT, "Daemon", "IdleExitSec", NULL},
-            {OPT_RESTORE_GRACE, "Daemon", "RestoreGraceSec", NULL},
             {OPT_BACKEND, "Daemon", "Backend", NULL},
             {'v', "Daemon", "LogLevel", "debug"},
         };
@@ -224,7 +221,6 @@ static void reload(struct run *run)
                 log_warn("SIGHUP: Socket=, SocketMode=, SocketGroup= and Backend= change only "
                          "at a restart");
         c->idle_exit = old->idle_exit; /* timers already set */
-        c->restore_grace = old->restore_grace;
         apply(hpd, c);
         log_info("SIGHUP: configuration reloaded; new limits apply to what comes next");
 }
@@ -294,11 +290,10 @@ static int take_systemd_fds(struct hpd *hpd, struct listener *l)
 /* Neither systemd's store nor a hugetlbfs directory: a pool growth in flight
  * is marked in the socket's directory, and what a dead daemon left there is
  * undone now. */
-static void keep_markers_beside(struct hpd *hpd, const char *socket)
+static int open_dir_of(const char *socket)
 {
         char dir[sizeof(((struct listener *)0)->path)];
         char *slash;
-        int fd;
 
         snprintf(dir, sizeof(dir), "%s", socket);
         slash = strrchr(dir, '/');
@@ -308,7 +303,13 @@ static void keep_markers_beside(struct hpd *hpd, const char *socket)
                 *slash = '\0';
         else
                 strcpy(dir, ".");
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void keep_markers_beside(struct hpd *hpd, const char *socket)
+{
+        int fd = open_dir_of(socket);
+
         if (fd < 0)
                 return;
         restore_markers(hpd, fd);
@@ -336,6 +337,7 @@ int main(int argc, char **argv)
         unsigned max_clients;
         int r;
 
+        hpd.ledger.fd = -1; /* inactive until restore_finish() */
         if (parse(argc, argv, &o) < 0)
                 return 2;
         log_init(0);
@@ -384,17 +386,19 @@ int main(int argc, char **argv)
         }
         if (l.path[0] && !hpd.keep.active && hpd.backend.dir < 0)
                 keep_markers_beside(&hpd, l.path);
+        if (l.path[0] && !hpd.keep.active && hpd.backend.dir >= 0)
+                restore_ledger_in(&hpd, open_dir_of(l.path));
         if (worker_start(&hpd.worker, hpd.base, &hpd.pool, &hpd.keep, &hpd.backend, on_job_done,
                          &hpd) < 0 ||
             closer_start(&hpd.closer, hpd.base, &hpd.users) < 0 ||
             client_listen(&hpd.clients, hpd.base, l.fd, max_clients, &dispatch_ops, &hpd,
                           &hpd.users, &hpd.config, hpd.closer) < 0 ||
-            notify_start(&hpd, c->idle_exit) < 0 ||
-            restore_start_grace(&hpd, c->restore_grace) < 0 || request_start(&hpd) < 0) {
+            notify_start(&hpd, c->idle_exit) < 0 || request_start(&hpd) < 0) {
                 log_err("cannot start");
                 listener_close(&l);
                 return 1;
         }
+        restore_finish(&hpd);
         for (size_t i = 0; i < NSIGNALS; i++) {
                 sigs[i] = evsignal_new(hpd.base, handled[i], on_signal, &run);
                 if (!sigs[i] || event_add(sigs[i], NULL) < 0) {
@@ -414,12 +418,17 @@ int main(int argc, char **argv)
         notify_stop(&hpd);
         event_free(hpd.progress);
         hpd.stopping = 1;
+        /* Whatever goes from here on is only this process's copy: the
+         * ledger keeps, for the next daemon, who holds what. */
+        ledger_close(&hpd.ledger);
         restore_stop(&hpd);
         client_free_all(&hpd.clients);
         hold_free_all(&hpd);
         worker_stop(hpd.worker);
         closer_stop(hpd.closer);
         segref_shutdown(&hpd);
+        session_stop(&hpd);
+        ledger_close(&hpd.ledger);
         keep_close(&hpd.keep);
         memory_close(&hpd.backend);
         listener_close(&l);

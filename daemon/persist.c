@@ -38,6 +38,14 @@ int persist_format(const struct persist_rec *r, char *buf, size_t cap)
         case PERSIST_STATE:
                 n = snprintf(buf, cap, PREFIX "%d-state", PERSIST_VERSION);
                 break;
+        case PERSIST_CONN:
+                if (r->u.conn.id == 0)
+                        return -EINVAL;
+                n = snprintf(buf, cap, PREFIX "%d-conn-%" PRIu64, PERSIST_VERSION, r->u.conn.id);
+                break;
+        case PERSIST_LEDGER:
+                n = snprintf(buf, cap, PREFIX "%d-ledger", PERSIST_VERSION);
+                break;
         default:
                 return -EINVAL;
         }
@@ -158,5 +166,33 @@ int persist_parse(const char *text, size_t n, struct persist_rec *out)
                 out->kind = PERSIST_STATE;
                 return 0;
         }
+        if (word(&c, "ledger", 1) == 0) {
+                out->kind = PERSIST_LEDGER;
+                return 0;
+        }
+        if (word(&c, "conn", 0) == 0) {
+                if ((e = field(&c, 10, UINT64_MAX, 1, &out->u.conn.id)) < 0 || !out->u.conn.id)
+                        return -EBADMSG;
+                out->kind = PERSIST_CONN;
+                return 0;
+        }
         return -EBADMSG;
+}
+
+int persist_ledger_check(const void *mem, size_t len)
+{
+        const struct persist_ledger *h = mem;
+
+        if (len < PERSIST_LEDGER_HEAD || memcmp(h->magic, PERSIST_LEDGER_MAGIC, 8))
+                return -EBADMSG;
+        if (h->version != PERSIST_VERSION)
+                return -EPROTONOSUPPORT;
+        if (h->slot_size != sizeof(struct persist_slot) || h->nslots < 1 ||
+            h->nslots > (len - PERSIST_LEDGER_HEAD) / sizeof(struct persist_slot) ||
+            h->ntx > PERSIST_TX_MAX || h->applied > h->committed)
+                return -EBADMSG;
+        for (uint32_t i = 0; i < h->ntx; i++)
+                if (h->tx[i].idx == 0 || h->tx[i].idx >= h->nslots)
+                        return -EBADMSG;
+        return 0;
 }

@@ -8,8 +8,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "hp_proto.h"
 #include "policy.h"
@@ -79,4 +83,32 @@ int policy_check(const struct creds *c, const struct segment *s, uint32_t prot)
         else
                 bits = s->mode & 07;
         return (bits & need) == need ? 0 : -EACCES;
+}
+
+pid_t policy_proc(pid_t pid, uint64_t *start)
+{
+        char path[32], buf[512], *p;
+        unsigned long long st = 0;
+        int fd, ppid = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        /* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1,
+                         " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                         "%*d %*d %llu",
+                         &ppid, &st) != 2)
+                return -1;
+        if (start)
+                *start = st;
+        return ppid;
 }

@@ -29,6 +29,12 @@ void policy_creds_free(struct creds *c);
 /* May c map s with prot (HP_PROT_*)? Read permission is needed for any
  * mapping, write permission too for HP_PROT_WRITE. Root may do anything.
  * Returns 0 or -EACCES. */
+/* The parent of process pid, from /proc/PID/stat, and (if start) its start
+ * time in clock ticks after boot: with the pid, the identity of a process
+ * that no later process with the same pid shares. -1 if there is no such
+ * process. */
+pid_t policy_proc(pid_t pid, uint64_t *start);
+
 int policy_check(const struct creds *c, const struct segment *s, uint32_t prot);
 
 #endif

@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "request.h"
 #include "segref.h"
+#include "session.h"
 
 int request_hello(struct client *c, const struct hp_msg *m, struct reply *r)
 {
@@ -183,6 +184,16 @@ int request_register(struct client *c, const struct hp_msg *m, struct reply *r)
         if (c->cred.uid != s->uid && policy_check(&c->cred, s, HP_PROT_READ) < 0)
                 return -EACCES;
         err = segref_take(c->hpd, &c->refs, s, 1);
+        if (!err) {
+                /* Counted already for this process, from before the restart
+                 * (no store): the count moves to the new connection. */
+                struct refs *old = session_absent_of(c->hpd, c->cred.pid, s->id);
+
+                if (old) {
+                        segref_release(c->hpd, old, s->id);
+                        session_absent_settle(c->hpd, old);
+                }
+        }
         if (!err)
                 log_debug("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 ": registered again",
                           c->cred.pid, c->cred.uid, s->key, s->id);

@@ -18,12 +18,22 @@
 #include "log.h"
 #include "persist.h"
 #include "restore.h"
+#include "hold.h"
 #include "segref.h"
+#include "session.h"
+
+/* Connections systemd handed back, until the ledger says what they held. */
+struct stashed {
+        uint64_t id;
+        int fd;
+};
 
 struct restore {
-        struct refs grace; /* one reference to each restored segment */
-        struct event *ev;
-        unsigned count;
+        int ledger_fd;  /* the previous daemon's ledger, or -1 */
+        int ledger_dir; /* without a store: where the ledger file is, or -1 */
+        struct stashed *conns;
+        size_t nconns, cap;
+        unsigned segments;
 };
 
 int restore_init(struct hpd *hpd)
@@ -31,7 +41,30 @@ int restore_init(struct hpd *hpd)
         hpd->restore = calloc(1, sizeof(*hpd->restore));
         if (!hpd->restore)
                 return -ENOMEM;
-        refs_init(&hpd->restore->grace);
+        hpd->restore->ledger_fd = -1;
+        hpd->restore->ledger_dir = -1;
+        return 0;
+}
+
+void restore_ledger_in(struct hpd *hpd, int dir)
+{
+        if (hpd->restore->ledger_dir >= 0)
+                close(hpd->restore->ledger_dir);
+        hpd->restore->ledger_dir = dir;
+}
+
+static int stash(struct restore *rs, uint64_t id, int fd)
+{
+        if (rs->nconns == rs->cap) {
+                size_t cap = rs->cap ? rs->cap * 2 : 64;
+                struct stashed *n = realloc(rs->conns, cap * sizeof(*n));
+
+                if (!n)
+                        return -ENOMEM;
+                rs->conns = n;
+                rs->cap = cap;
+        }
+        rs->conns[rs->nconns++] = (struct stashed){id, fd};
         return 0;
 }
 
@@ -45,9 +78,11 @@ static int take_segment(struct hpd *hpd, const struct persist_rec *r, int fd, in
             (uint64_t)st.st_size != r->u.seg.size ||
             (hpd->backend.page_size && r->u.seg.page_size != hpd->backend.page_size))
                 return -EBADMSG;
-        if (!segref_restore(hpd, r, ps, fd, kept, &hpd->restore->grace))
+        if (!segref_restore(hpd, r, ps, fd, kept))
                 return -EBADMSG;
-        hpd->restore->count++;
+        if (kept)
+                keep_adopted(&hpd->keep);
+        hpd->restore->segments++;
         log_info("segment id=%" PRIu64 " key=%" PRId32 ": restored (%" PRIu64 " bytes)",
                  r->u.seg.id, r->u.seg.key, r->u.seg.size);
         return 0;
@@ -97,6 +132,15 @@ int restore_systemd(struct hpd *hpd, int fd, const char *name)
                 return 1;
         if (e == 0 && r.kind == PERSIST_STATE) {
                 take_state(hpd, fd);
+                return 1;
+        }
+        if (e == 0 && r.kind == PERSIST_LEDGER && hpd->restore->ledger_fd < 0) {
+                hpd->restore->ledger_fd = fd;
+                return 1;
+        }
+        if (e == 0 && r.kind == PERSIST_CONN && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+            stash(hpd->restore, r.u.conn.id, fd) == 0) {
+                keep_adopted(&hpd->keep);
                 return 1;
         }
         if (e == -ENOENT && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -179,37 +223,208 @@ void restore_markers(struct hpd *hpd, int dir)
         closedir(d);
 }
 
-static void on_grace(evutil_socket_t fd, short what, void *arg)
+/* The socket systemd kept for connection id, taken out of the stash; -1. */
+static int unstash(struct restore *rs, uint64_t id)
 {
-        struct hpd *hpd = arg;
+        for (size_t i = 0; i < rs->nconns; i++) {
+                if (rs->conns[i].id == id && rs->conns[i].fd >= 0) {
+                        int fd = rs->conns[i].fd;
 
-        (void)fd;
-        (void)what;
-        log_info("grace period over: restored segments now live by their users alone");
-        segref_release_all(hpd, &hpd->restore->grace);
+                        rs->conns[i].fd = -1;
+                        return fd;
+                }
+        }
+        return -1;
 }
 
-int restore_start_grace(struct hpd *hpd, unsigned grace)
-{
-        struct timeval tv = {grace, 0};
+struct tally {
+        unsigned conns, absent, gone, holds, refs, dropped;
+};
 
-        if (hpd->restore->count == 0)
-                return 0;
-        log_info("%u segments restored; %u s for their users to come back", hpd->restore->count,
-                 grace);
-        hpd->restore->ev = evtimer_new(hpd->base, on_grace, hpd);
-        if (!hpd->restore->ev || evtimer_add(hpd->restore->ev, &tv) < 0)
-                return -ENOMEM;
-        return 0;
+/* Pass 1: connections. One whose socket systemd no longer has went away
+ * while no daemon ran (systemd drops a stored socket on EPOLLHUP): its
+ * record goes, and so, in pass 3, do its references. */
+static void take_conns(struct hpd *hpd, struct tally *t)
+{
+        struct ledger *l = &hpd->ledger;
+
+        for (uint32_t i = 1; i < ledger_nslots(l); i++) {
+                const struct persist_slot *s = ledger_slot(l, i);
+                struct persist_slot rec;
+                int fd;
+
+                if (s->kind != PERSIST_SLOT_CONN)
+                        continue;
+                rec = *s;
+                fd = unstash(hpd->restore, rec.id);
+                if (fd >= 0 && session_resume(hpd, rec.id, fd, i, &rec) == 0) {
+                        t->conns++;
+                        continue;
+                }
+                /* No store: the socket is gone whatever the process did. */
+                if (!hpd->keep.active && session_absent(hpd, rec.id, i, &rec) == 0) {
+                        t->absent++;
+                        continue;
+                }
+                if (fd < 0) {
+                        t->gone++;
+                        log_debug("connection %" PRIu64 " (pid=%" PRIu64 "): gone while no daemon "
+                                  "ran",
+                                  rec.id, rec.d);
+                }
+                ledger_free(l, i);
+        }
+}
+
+/* Pass 2: fork holds (their parents are known now). */
+static void take_holds(struct hpd *hpd, struct tally *t)
+{
+        struct ledger *l = &hpd->ledger;
+
+        for (uint32_t i = 1; i < ledger_nslots(l); i++) {
+                const struct persist_slot *s = ledger_slot(l, i);
+                struct persist_slot rec;
+
+                if (s->kind != PERSIST_SLOT_HOLD)
+                        continue;
+                rec = *s;
+                if (hold_restore(hpd, i, &rec))
+                        t->holds++;
+                else
+                        ledger_free(l, i);
+        }
+}
+
+/* Pass 3: references, to holders and segments that exist; the rest go. */
+static void take_refs(struct hpd *hpd, struct tally *t)
+{
+        struct ledger *l = &hpd->ledger;
+
+        for (uint32_t i = 1; i < ledger_nslots(l); i++) {
+                const struct persist_slot *s = ledger_slot(l, i);
+                struct refs *holder = NULL;
+                struct segment *seg;
+
+                if (s->kind != PERSIST_SLOT_REF)
+                        continue;
+                if (s->sub == PERSIST_SLOT_CONN)
+                        holder = session_refs(hpd, s->id);
+                else if (s->sub == PERSIST_SLOT_HOLD)
+                        holder = hold_refs(hpd, s->id);
+                seg = segment_by_id(&hpd->segs, s->a);
+                if (holder && seg && seg->ready && s->b > 0 &&
+                    segref_adopt(hpd, holder, seg, s->b, i) == 0) {
+                        t->refs++;
+                        continue;
+                }
+                t->dropped++;
+                ledger_free(l, i);
+        }
+}
+
+struct unheld {
+        struct segment **v;
+        size_t n, cap;
+};
+
+static void find_unheld(struct segment *s, void *arg)
+{
+        struct unheld *u = arg;
+
+        if (s->users || !s->ready)
+                return;
+        if (u->n == u->cap) {
+                size_t cap = u->cap ? u->cap * 2 : 64;
+                struct segment **v = realloc(u->v, cap * sizeof(*v));
+
+                if (!v)
+                        return; /* it stays; the next restart tries again */
+                u->v = v;
+                u->cap = cap;
+        }
+        u->v[u->n++] = s;
+}
+
+/* Every restored segment nobody holds any more dies now. */
+static void restore_settle(struct hpd *hpd)
+{
+        struct unheld u = {0};
+
+        segment_foreach(&hpd->segs, find_unheld, &u);
+        for (size_t i = 0; i < u.n; i++)
+                segref_settle(hpd, u.v[i]);
+        if (u.n)
+                log_info("%zu restored segments had no user left: destroyed", u.n);
+        free(u.v);
+}
+
+void restore_finish(struct hpd *hpd)
+{
+        struct restore *rs = hpd->restore;
+        struct tally t = {0};
+        int r = -ENOENT;
+
+        if (rs->ledger_fd >= 0) {
+                r = ledger_adopt(&hpd->ledger, rs->ledger_fd);
+                rs->ledger_fd = -1;
+                if (r < 0)
+                        log_warn("store: the previous daemon's ledger is unreadable (%s): "
+                                 "nobody is known to hold what it left",
+                                 errname(r));
+        }
+        if (r < 0 && hpd->keep.active) {
+                if ((r = ledger_create(&hpd->ledger)) < 0)
+                        log_warn("ledger: none (%s): connections will not survive a restart",
+                                 errname(r));
+                else
+                        keep_ledger(&hpd->keep, hpd->ledger.fd);
+        } else if (r < 0 && rs->ledger_dir >= 0) {
+                char name[PERSIST_MAX + 1];
+                struct persist_rec pr = {.kind = PERSIST_LEDGER};
+
+                persist_format(&pr, name, sizeof(name));
+                if ((r = ledger_open_at(&hpd->ledger, rs->ledger_dir, name)) < 0)
+                        log_warn("ledger: cannot open %s beside the socket: %s", name, errname(r));
+        }
+        if (ledger_active(&hpd->ledger)) {
+                take_conns(hpd, &t);
+                take_holds(hpd, &t);
+                take_refs(hpd, &t);
+        }
+        /* A socket without a record: a connection that was never recorded. */
+        for (size_t i = 0; i < rs->nconns; i++) {
+                if (rs->conns[i].fd >= 0) {
+                        struct persist_rec pr = {.kind = PERSIST_CONN,
+                                                 .u.conn.id = rs->conns[i].id};
+                        char name[PERSIST_MAX + 1];
+
+                        persist_format(&pr, name, sizeof(name));
+                        keep_drop(&hpd->keep, rs->conns[i].fd, name);
+                        rs->conns[i].fd = -1;
+                }
+        }
+        ledger_commit(&hpd->ledger);
+        if (rs->segments || t.conns || t.absent || t.gone)
+                log_info("restored %u segments, %u connections (%u gone meanwhile), %u "
+                         "processes without theirs, %u fork holds, %u references (%u dropped)",
+                         rs->segments, t.conns, t.gone, t.absent, t.holds, t.refs, t.dropped);
+        restore_settle(hpd);
 }
 
 void restore_stop(struct hpd *hpd)
 {
-        if (!hpd->restore)
+        struct restore *rs = hpd->restore;
+
+        if (!rs)
                 return;
-        if (hpd->restore->ev)
-                event_free(hpd->restore->ev);
-        segref_release_all(hpd, &hpd->restore->grace); /* stopping: nothing dies */
-        free(hpd->restore);
+        for (size_t i = 0; i < rs->nconns; i++)
+                if (rs->conns[i].fd >= 0)
+                        close(rs->conns[i].fd);
+        if (rs->ledger_fd >= 0)
+                close(rs->ledger_fd);
+        if (rs->ledger_dir >= 0)
+                close(rs->ledger_dir);
+        free(rs->conns);
+        free(rs);
         hpd->restore = NULL;
 }

@@ -2,12 +2,15 @@
 /*
  * restore.h - start-up: what a previous daemon left.
  *
- * Owns: reading back, once at start, the segments and pool counts a previous
- * daemon persisted (keep.c) — from the descriptors systemd hands back, and
- * from the hugetlbfs directory — and the grace period: every restored
- * segment is held by one holder (segref.c) until the period ends, so that its
- * old users may register again first. Every record is read by persist.c;
- * anything that is not a valid record of this version is dropped, loudly.
+ * Owns: reading back, once at start, what a previous daemon persisted
+ * (keep.c, ledger.c) — the segments, the pool counts, the ledger and the
+ * client connections, from the descriptors systemd hands back, and from the
+ * hugetlbfs directory — and making them whole again: each connection
+ * resumes (session.c), each fork hold is held again (hold.c), each
+ * reference the ledger records is counted again (segref.c), and a segment
+ * left with no user dies. No timer decides anything. Every record is read by
+ * persist.c; anything that is not a valid record of this version is
+ * dropped, loudly.
  */
 #ifndef HPD_RESTORE_H
 #define HPD_RESTORE_H
@@ -30,9 +33,14 @@ int restore_dir(struct hpd *hpd);
  * touched. */
 void restore_markers(struct hpd *hpd, int dir);
 
-/* After everything is restored: drop the grace holder's references after
- * grace seconds. 0 or -ENOMEM. */
-int restore_start_grace(struct hpd *hpd, unsigned grace);
+/* Without systemd's store, with the hugetlbfs backend: the ledger is a file
+ * in dir (the socket's directory; taken). */
+void restore_ledger_in(struct hpd *hpd, int dir);
+
+/* Once every descriptor is read and clients can be served: the ledger
+ * read back (or a new one made and kept), connections resumed, holds and
+ * references counted again, unheld segments destroyed. */
+void restore_finish(struct hpd *hpd);
 
 /* Shutdown. */
 void restore_stop(struct hpd *hpd);

@@ -60,10 +60,13 @@ struct segtab {
         uint64_t last_id;
 };
 
-/* What one holder (a connection, a fork hold, the restore grace) holds:
- * segment id -> count. Operated on by segref.c only. */
+/* What one holder (a connection, a fork hold) holds: segment id -> count,
+ * each recorded in the ledger under the holder's kind and id (0: not
+ * recorded). Operated on by segref.c only. */
 struct refs {
         struct htab by_seg;
+        uint64_t holder;
+        uint32_t kind; /* PERSIST_SLOT_CONN or PERSIST_SLOT_HOLD */
 };
 
 /* A new, not yet ready segment entered in the table. NULL when out of memory

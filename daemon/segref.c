@@ -25,6 +25,7 @@ struct ref {
         struct hnode node; /* key: segment id */
         struct segment *seg;
         uint64_t count;
+        uint32_t slot; /* in the ledger; 0: not recorded */
 };
 
 static void destroy(struct hpd *hpd, struct segment *s)
@@ -51,9 +52,23 @@ static void drop_users(struct hpd *hpd, struct segment *s, uint64_t n)
                 destroy(hpd, s);
 }
 
-void refs_init(struct refs *holder)
+void refs_init(struct refs *holder, uint32_t kind, uint64_t id)
 {
-        *holder = (struct refs){0};
+        *holder = (struct refs){.holder = id, .kind = kind};
+}
+
+/* Stage r's count in the ledger. */
+static void record(struct hpd *hpd, const struct refs *holder, const struct ref *r)
+{
+        struct persist_slot s = {
+            .kind = PERSIST_SLOT_REF,
+            .sub = holder->kind,
+            .id = holder->holder,
+            .a = r->seg->id,
+            .b = r->count,
+        };
+
+        ledger_set(&hpd->ledger, r->slot, &s);
 }
 
 static struct ref *find(const struct refs *holder, uint64_t id)
@@ -63,8 +78,9 @@ static struct ref *find(const struct refs *holder, uint64_t id)
         return h ? container_of(h, struct ref, node) : NULL;
 }
 
-/* The holder's entry for s, made if need be. */
-static struct ref *entry(struct refs *holder, struct segment *s)
+/* The holder's entry for s, made if need be, in ledger slot (0: a new one
+ * if the holder is recorded). */
+static struct ref *entry_at(struct hpd *hpd, struct refs *holder, struct segment *s, uint32_t slot)
 {
         struct ref *r = find(holder, s->id);
 
@@ -73,29 +89,56 @@ static struct ref *entry(struct refs *holder, struct segment *s)
         r = calloc(1, sizeof(*r));
         if (!r)
                 return NULL;
-        if (htab_insert(&holder->by_seg, &r->node, s->id) < 0) {
+        if ((!slot && holder->holder && ledger_alloc(&hpd->ledger, &slot) < 0) ||
+            htab_insert(&holder->by_seg, &r->node, s->id) < 0) {
                 free(r);
                 return NULL;
         }
         r->seg = s;
+        r->slot = slot;
         return r;
 }
 
-static void unentry(struct refs *holder, struct ref *r)
+static struct ref *entry(struct hpd *hpd, struct refs *holder, struct segment *s)
 {
+        return entry_at(hpd, holder, s, 0);
+}
+
+static void unentry(struct hpd *hpd, struct refs *holder, struct ref *r)
+{
+        ledger_free(&hpd->ledger, r->slot);
         htab_remove(&holder->by_seg, &r->node);
         free(r);
 }
 
 int segref_take(struct hpd *hpd, struct refs *holder, struct segment *s, uint64_t n)
 {
-        struct ref *r = entry(holder, s);
+        struct ref *r = entry(hpd, holder, s);
 
-        (void)hpd;
         if (!r)
                 return -ENOMEM;
         r->count += n;
         s->users += n;
+        record(hpd, holder, r);
+        return 0;
+}
+
+int segref_adopt(struct hpd *hpd, struct refs *holder, struct segment *s, uint64_t count,
+                 uint32_t slot)
+{
+        struct ref *r = entry_at(hpd, holder, s, slot);
+
+        if (!r)
+                return -ENOMEM;
+        if (r->slot != slot) {
+                /* Two slots for one pair (never written so): one is enough. */
+                ledger_free(&hpd->ledger, slot);
+                r->count += count;
+                record(hpd, holder, r);
+        } else {
+                r->count += count;
+        }
+        s->users += count;
         return 0;
 }
 
@@ -108,7 +151,9 @@ int segref_release(struct hpd *hpd, struct refs *holder, uint64_t id)
                 return -EINVAL;
         s = r->seg;
         if (--r->count == 0)
-                unentry(holder, r);
+                unentry(hpd, holder, r);
+        else
+                record(hpd, holder, r);
         drop_users(hpd, s, 1);
         return 0;
 }
@@ -126,7 +171,7 @@ static void release_one(struct hnode *n, void *arg)
         struct segment *s = r->seg;
         uint64_t count = r->count;
 
-        unentry(w->holder, r);
+        unentry(w->hpd, w->holder, r);
         drop_users(w->hpd, s, count);
 }
 
@@ -166,13 +211,16 @@ static void move_one(struct hnode *n, void *arg)
 
         if (w->err)
                 return;
-        t = entry(w->to, r->seg);
+        t = entry(w->hpd, w->to, r->seg);
         if (!t) {
                 w->err = -ENOMEM;
                 return;
         }
+        /* The two slots change together, or a restart would count twice. */
+        ledger_room(&w->hpd->ledger, 2);
         t->count += r->count;
-        unentry(w->holder, r);
+        record(w->hpd, w->to, t);
+        unentry(w->hpd, w->holder, r);
 }
 
 int segref_move_all(struct hpd *hpd, struct refs *from, struct refs *to)
@@ -216,10 +264,18 @@ static int charge(struct hpd *hpd, struct segment *s, const struct limits *l, in
 int segref_create(struct hpd *hpd, const struct creds *cr, int32_t key, uint64_t size,
                   struct pool_size *ps, mode_t mode, struct segment **out)
 {
-        struct segment *s = segment_new(&hpd->segs, key, size, ps, cr->uid, cr->gid, mode);
+        struct segment *s;
         struct limits l;
         int r;
 
+        if (!keep_room(&hpd->keep)) {
+                if (user_should_log(&hpd->users, cr->uid, USER_SEGMENTS))
+                        log_warn("client pid=%d uid=%u: key=%" PRId32 " refused: systemd's store "
+                                 "is full (%u entries; ENOSPC; logged once)",
+                                 cr->pid, (unsigned)cr->uid, key, hpd->keep.store_max);
+                return -ENOSPC;
+        }
+        s = segment_new(&hpd->segs, key, size, ps, cr->uid, cr->gid, mode);
         if (!s)
                 return -ENOMEM;
         config_limits_for(hpd->config, cr, &l);
@@ -259,14 +315,14 @@ void segref_settle(struct hpd *hpd, struct segment *s)
 }
 
 struct segment *segref_restore(struct hpd *hpd, const struct persist_rec *r, struct pool_size *ps,
-                               int fd, int kept, struct refs *holder)
+                               int fd, int kept)
 {
         struct segment *s = segment_restore(&hpd->segs, r, ps, fd);
 
         if (!s)
                 return NULL;
         s->kept = kept;
-        if (charge(hpd, s, &(struct limits){0}, 1) < 0 || segref_take(hpd, holder, s, 1) < 0) {
+        if (charge(hpd, s, &(struct limits){0}, 1) < 0) {
                 user_uncharge(&hpd->users, &s->bytes);
                 user_uncharge(&hpd->users, &s->count);
                 segment_unlink(&hpd->segs, s);

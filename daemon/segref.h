@@ -3,7 +3,8 @@
  * segref.h - the one owner of a segment's life.
  *
  * Owns: every segment's user count and the references behind it (struct
- * refs, one per holder: a connection, a fork hold, the restore grace), a
+ * refs, one per holder: a connection, a fork hold) and their slots in the
+ * ledger (every change to a count is staged there; the caller commits), a
  * segment's birth (segref_create, segref_restore), its readiness
  * (segref_made), and its death: destroy() in segref.c is the only road to
  * it, taken when the last reference goes. Every charge taken for a segment
@@ -23,7 +24,9 @@ struct pool_size;
 struct refs;
 struct segment;
 
-void refs_init(struct refs *holder);
+/* An empty holder, recorded in the ledger as kind (PERSIST_SLOT_CONN or
+ * _HOLD) and id; id 0: not recorded. */
+void refs_init(struct refs *holder, uint32_t kind, uint64_t id);
 
 /* n more of holder's references to s; s->users grows by n. 0 or -ENOMEM. */
 int segref_take(struct hpd *hpd, struct refs *holder, struct segment *s, uint64_t n);
@@ -56,10 +59,15 @@ void segref_made(struct hpd *hpd, struct segment *s);
  * creator went away, or making it failed), it dies. */
 void segref_settle(struct hpd *hpd, struct segment *s);
 
-/* A segment a previous daemon left (restore.c), held by holder until its
- * users are known. NULL if its id or key is taken, or out of memory. */
+/* A segment a previous daemon left (restore.c), with no users yet: the
+ * ledger's references are adopted next, and segref_settle() then destroys
+ * it if none holds it. NULL if its id or key is taken, or out of memory. */
 struct segment *segref_restore(struct hpd *hpd, const struct persist_rec *r, struct pool_size *ps,
-                               int fd, int kept, struct refs *holder);
+                               int fd, int kept);
+/* A reference count the ledger holds in slot for holder on s (restore.c).
+ * 0 or -ENOMEM. */
+int segref_adopt(struct hpd *hpd, struct refs *holder, struct segment *s, uint64_t count,
+                 uint32_t slot);
 
 /* hugepagectl remove: the key no longer finds s; it dies with its last user. */
 void segref_remove_key(struct hpd *hpd, struct segment *s);

@@ -115,3 +115,29 @@ int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, in
         }
         return (int)n;
 }
+
+int hp_proto_peek(int sock, void *buf, size_t cap, int flags)
+{
+        struct iovec iov = {.iov_base = buf, .iov_len = cap};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t n;
+
+        /* No control buffer: descriptors stay in the socket (MSG_CTRUNC). */
+        do
+                n = recvmsg(sock, &mh, MSG_PEEK | flags);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n >= cap)
+                return -EBADMSG;
+        return (int)n;
+}
+
+int hp_proto_skip(int sock, int flags, hp_discard_fn discard, void *ctx)
+{
+        char one;
+        int fd, r = hp_proto_recv(sock, &one, sizeof(one), &fd, 0, flags, discard, ctx);
+
+        /* A message longer than one byte is "truncated": that is the point. */
+        return r < 0 && r != -EBADMSG ? r : 0;
+}

@@ -323,6 +323,23 @@ int hp_proto_send(int sock, const void *buf, size_t len, int fd, int flags);
 int hp_proto_recv(int sock, void *buf, size_t cap, int *fd, unsigned max_fds, int flags,
                   hp_discard_fn discard, void *ctx);
 
+/*
+ * A daemon that must not lose a request it has read (a restarted daemon
+ * reads it again) looks at the next message without taking it, and takes
+ * it only once it is answered.
+ *
+ * hp_proto_peek: the next message into buf (cap bytes, HP_MSG_MAX + 1),
+ * left in the socket; flags may add MSG_DONTWAIT. No descriptor is ever
+ * installed. Returns the number of bytes, 0 at end of stream, or a negative
+ * errno; -EBADMSG when it is oversized or carries descriptors.
+ *
+ * hp_proto_skip: take the next message out of the socket, unread; any
+ * descriptor it carried goes to discard(fd, ctx) (closed here if NULL).
+ * Returns 0 or a negative errno.
+ */
+int hp_proto_peek(int sock, void *buf, size_t cap, int flags);
+int hp_proto_skip(int sock, int flags, hp_discard_fn discard, void *ctx);
+
 const char *hp_proto_type_name(uint16_t type);
 
 #endif

@@ -4,7 +4,10 @@
  *
  * Blocking and synchronous by design: one request, one reply, but never a
  * wait without bound: a daemon silent for longer than the timeout is taken
- * for gone (ENOSYS), and the connection dropped. The socket is
+ * for gone (ENOSYS), and the connection dropped. A daemon that dies does not
+ * end the connection (systemd keeps the daemon's end, and the next daemon
+ * resumes it): the answer comes from the next daemon, and an answer given
+ * twice across the restart is recognised by its seq and skipped. The socket is
  * close-on-exec, so an exec'd program holds nothing of ours.
  */
 #define _GNU_SOURCE
@@ -81,6 +84,14 @@ static int round_trip(struct conn *c, uint16_t type, const void *body, size_t le
                 if (n < 0)
                         return n == -EBADMSG ? -EPROTO : n;
                 r = hp_proto_decode(buf, (size_t)n, HP_DIR_REPLY, reply);
+                /* An answer to an earlier request, given again by a daemon
+                 * restarted before it knew the first had arrived: we had it. */
+                if (r == 0 && reply->hdr.seq < seq) {
+                        if (got >= 0)
+                                close(got);
+                        got = -1;
+                        continue;
+                }
                 /* Still working on it: wait on, the bound afresh. */
                 if (r == 0 && reply->hdr.type == HP_MSG_PROGRESS && reply->hdr.seq == seq &&
                     got < 0)

@@ -266,7 +266,10 @@ static int segment_fds(pid_t pid)
                 if (len <= 0)
                         continue;
                 target[len] = '\0';
-                n += strstr(target, "/memfd:hugepaged:") || strstr(target, "/hpd2-seg-");
+                /* Segments, and the pidfds of processes a restarted daemon
+                 * watches for what they held before it: both go with them. */
+                n += strstr(target, "/memfd:hugepaged:") || strstr(target, "/hpd2-seg-") ||
+                     strstr(target, "[pidfd]");
         }
         closedir(d);
         return n;

@@ -9,12 +9,19 @@
  *   ro-write KEY                   attach read-only; try to make it writable
  *   hold KEY LEN FLAG              alloc read-write, print "ready", wait to be killed
  *   exec-after KEY LEN FLAG        alloc, print "ready", exec sleep
+ *   exec-on-usr1 KEY LEN FLAG      alloc, print "ready"; on SIGUSR1 exec sleep (no
+ *                                  library call in between)
  *   fork-free-exit KEY             create KEY, fork; the child prints "child PID" and
  *                                  waits to be killed, the parent frees KEY and exits
  *   churn KEY                      alloc/free KEY and a private segment forever
- *   hold-poke KEY                  create or attach KEY (0666), print "ready"; on SIGUSR1
- *                                  make a library call and print "poked ERRNO|OK"; on
- *                                  SIGTERM free KEY, print "freed RESULT" and exit
+ *   hold-poke KEY [PKEY]           create or attach KEY (0666), print "ready"; on SIGUSR1
+ *                                  make a library call and print "poked ERRNO|OK" (a
+ *                                  private segment made and freed; with PKEY, PKEY
+ *                                  created or attached and kept); on SIGTERM free KEY
+ *                                  (and PKEY), print "freed RESULT" and exit
+ *   mix KEY                        until SIGTERM: attach KEY, fork a child that exits or
+ *                                  execs true, free; make and free a private segment;
+ *                                  then print "mixed ROUNDS"
  *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
  *                                  2: attach, wait for "ping", write "pong"
  *   fill N LEN FLAG                make up to N private segments of LEN, print
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,7 +140,14 @@ int main(int argc, char **argv)
                 printf("attach=OK mprotect=%s rw=%s\n", mp, rw);
                 return 0;
         }
-        if ((!strcmp(cmd, "hold") || !strcmp(cmd, "exec-after")) && argc == 5) {
+        if ((!strcmp(cmd, "hold") || !strcmp(cmd, "exec-after") || !strcmp(cmd, "exec-on-usr1")) &&
+            argc == 5) {
+                sigset_t usr1;
+
+                sigemptyset(&usr1);
+
+                if (!strcmp(cmd, "exec-on-usr1"))
+                        block_usr1_term(&usr1);
                 p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]),
                                     PROT_READ | PROT_WRITE, (int)num(argv[4]));
                 if (p == HUGEPAGES_FAILED) {
@@ -141,7 +156,12 @@ int main(int argc, char **argv)
                 }
                 memcpy(p, "held", 4);
                 out("ready");
-                if (!strcmp(cmd, "exec-after")) {
+                if (!strcmp(cmd, "exec-on-usr1")) {
+                        int sig;
+
+                        sigwait(&usr1, &sig);
+                }
+                if (strcmp(cmd, "hold")) {
                         execl("/bin/sleep", "sleep", "60", (char *)NULL);
                         return 1;
                 }
@@ -168,6 +188,43 @@ int main(int argc, char **argv)
                 /* Free at once, and go: the child must still count. */
                 return pid > 0 && free_hugepages(p) == 0 ? 0 : 1;
         }
+        if (!strcmp(cmd, "mix") && argc == 3) {
+                unsigned long rounds = 0;
+                sigset_t set;
+                int sig;
+
+                block_usr1_term(&set);
+                out("ready");
+                for (;; rounds++) {
+                        struct timespec none = {0, 0};
+                        char *k = alloc_hugepages((int)num(argv[2]), NULL, 2 << 20,
+                                                  PROT_READ | PROT_WRITE, IPC_CREAT | 0600);
+                        char *q;
+                        pid_t pid;
+
+                        if (sigtimedwait(&set, NULL, &none) > 0)
+                                break;
+                        if (k != HUGEPAGES_FAILED) {
+                                k[0]++;
+                                pid = fork();
+                                if (pid == 0 && rounds % 2)
+                                        execl("/bin/true", "true", (char *)NULL);
+                                if (pid == 0)
+                                        _exit(k[0] == 0);
+                                if (pid > 0)
+                                        waitpid(pid, NULL, 0);
+                                free_hugepages(k);
+                        }
+                        q = alloc_hugepages(0, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                        if (q != HUGEPAGES_FAILED) {
+                                q[0] = 1;
+                                free_hugepages(q);
+                        }
+                }
+                (void)sig;
+                printf("mixed %lu\n", rounds);
+                return 0;
+        }
         if (!strcmp(cmd, "churn") && argc == 3) {
                 out("ready");
                 for (;;) {
@@ -185,7 +242,9 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        if (!strcmp(cmd, "hold-poke") && argc == 3) {
+        if (!strcmp(cmd, "hold-poke") && (argc == 3 || argc == 4)) {
+                int pkey = argc == 4 ? (int)num(argv[3]) : 0;
+                char *kept = NULL;
                 sigset_t set;
                 int sig;
 
@@ -200,14 +259,19 @@ int main(int argc, char **argv)
                 out("ready");
                 while (sigwait(&set, &sig) == 0) {
                         if (sig == SIGUSR1) {
-                                char *q = alloc_hugepages(0, NULL, 2 << 20, PROT_READ, 0);
+                                char *q = alloc_hugepages(pkey, NULL, 2 << 20, PROT_READ,
+                                                          pkey ? IPC_CREAT | 0666 : 0);
 
                                 printf("poked %s\n", q == HUGEPAGES_FAILED ? ename(errno) : "OK");
                                 fflush(stdout);
-                                if (q != HUGEPAGES_FAILED)
+                                if (q != HUGEPAGES_FAILED && pkey && !kept)
+                                        kept = q;
+                                else if (q != HUGEPAGES_FAILED)
                                         free_hugepages(q);
                                 continue;
                         }
+                        if (kept)
+                                free_hugepages(kept);
                         printf("freed %d\n", free_hugepages(p));
                         return 0;
                 }

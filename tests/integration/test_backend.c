@@ -80,9 +80,7 @@ static void start(void)
         char sock[sizeof(hp_daemon.sock)];
 
         snprintf(sock, sizeof(sock), "%s/hugepaged.sock", dir);
-        daemon_start_args(
-            &hp_daemon, sock,
-            (const char *const[]){"--backend", backend, "--restore-grace", "2", NULL});
+        daemon_start_args(&hp_daemon, sock, (const char *const[]){"--backend", backend, NULL});
 }
 
 static void kill_daemon(void)
@@ -195,16 +193,57 @@ START_TEST(a_new_daemon_finds_its_segments)
         ck_assert_ptr_ne(q, HUGEPAGES_FAILED);
         ck_assert_str_eq(q, "kept in a file");
         ck_assert_int_eq(free_hugepages(q), 0);
-        /* Ours, from before the restart, frees cleanly (it registered again). */
+        /* Ours, from before the restart, frees cleanly (it registered again),
+         * and with it goes the segment: no timer keeps it. */
         ck_assert_int_eq(free_hugepages(p), 0);
-        /* Gone once the grace period (2 s here) has ended. */
-        ck_assert(wait_until(file_gone, &(int){33}, 4000));
-        /* Key 34's holder never comes back: it goes after the grace period. */
+        ck_assert(wait_until(file_gone, &(int){33}, 1000));
+        /* Key 34's holder makes no call: its process lives, so it counts,
+         * however long it stays idle. */
+        sleep(3);
+        ck_assert_str_ne(file_of(34, NULL), "");
+        q = alloc_hugepages(34, NULL, MB2, PROT_READ, 0);
+        ck_assert_ptr_ne(q, HUGEPAGES_FAILED);
+        ck_assert_int_eq(free_hugepages(q), 0);
+        ck_assert_str_ne(file_of(34, NULL), "");
+        /* It exits: within a second its segment is gone. */
         kill(holder, SIGKILL);
         wait_exit(holder);
-        ck_assert(wait_until(dir_empty, NULL, 5000));
+        ck_assert(wait_until(dir_empty, NULL, 1000));
         ck_assert(wait_used(MB2, hp_base2m, 2000));
         expect_fail(alloc_hugepages(34, NULL, MB2, PROT_READ, 0), ENOENT);
+}
+END_TEST
+
+/* The documented difference without systemd's store (docs/systemd.md): a
+ * holder that execs, or frees, while no daemon runs is known only by its
+ * process, and counts until that process exits. Exited before the daemon
+ * comes back, it never counts. */
+START_TEST(without_a_store_a_process_counts_until_it_exits)
+{
+        pid_t execd, killed;
+        char out[64];
+
+        start();
+        execd = helper_start(out, sizeof(out),
+                             (const char *const[]){"exec-on-usr1", "36", "2097152", "0x3b6", NULL});
+        ck_assert_str_eq(out, "ready");
+        killed = helper_start(out, sizeof(out),
+                              (const char *const[]){"hold", "37", "2097152", "0x3b6", NULL});
+        ck_assert_str_eq(out, "ready");
+        kill_daemon();
+        kill(killed, SIGKILL);
+        wait_exit(killed);
+        kill(execd, SIGUSR1); /* execs sleep: its mapping is gone, its process not */
+        usleep(100 * 1000);
+        start();
+        /* Killed while no daemon ran: gone as the daemon starts. */
+        ck_assert(wait_until(file_gone, &(int){37}, 1000));
+        /* Exec'd since: its process lives on, and so does the count. */
+        ck_assert_str_ne(file_of(36, NULL), "");
+        kill(execd, SIGKILL);
+        wait_exit(execd);
+        ck_assert(wait_until(dir_empty, NULL, 1000));
+        ck_assert(wait_used(MB2, hp_base2m, 2000));
 }
 END_TEST
 
@@ -289,6 +328,7 @@ static Suite *backend_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, segments_are_files_owned_and_moded_like_them);
         tcase_add_test(tc, a_new_daemon_finds_its_segments);
+        tcase_add_test(tc, without_a_store_a_process_counts_until_it_exits);
         tcase_add_test(tc, stop_and_start_keeps_segments_too);
         tcase_add_test(tc, a_growth_left_in_flight_is_undone);
         tcase_add_test(tc, not_hugetlbfs_is_refused);

@@ -70,7 +70,7 @@ END_TEST
 START_TEST(every_key_and_trailing_comments)
 {
         ck_assert_int_eq(load("[Daemon]\nSocket=/tmp/x.sock\nSocketMode=0660\nIdleExitSec=600\n"
-                              "RestoreGraceSec=5\nBackend=hugetlbfs:/mnt/huge\nLogLevel=debug\n"
+                              "Backend=hugetlbfs:/mnt/huge\nLogLevel=debug\n"
                               "[Limits]                # every non-root user\n"
                               "MaxBytes=8G             # huge-page bytes\n"
                               "MaxSegments=4096\nMaxConnections=64\n"
@@ -82,7 +82,6 @@ START_TEST(every_key_and_trailing_comments)
         ck_assert_str_eq(c.socket, "/tmp/x.sock");
         ck_assert_uint_eq(c.socket_mode, 0660);
         ck_assert_uint_eq(c.idle_exit, 600);
-        ck_assert_uint_eq(c.restore_grace, 5);
         ck_assert_str_eq(c.backend, "/mnt/huge");
         ck_assert_int_eq(c.verbose, 1);
         ck_assert_uint_eq(c.defaults.bytes, UINT64_C(8) << 30);
@@ -111,7 +110,7 @@ START_TEST(errors_name_file_line_and_key)
         ck_assert_str_eq(err, "test.conf:2: MaxBytes3M=: 3M: not a page size");
         ck_assert_int_eq(load("[Daemon]\nSocketMode=0999\n"), -EINVAL);
         ck_assert_int_eq(load("[Daemon]\nBackend=tmpfs\n"), -EINVAL);
-        ck_assert_int_eq(load("[Daemon]\nRestoreGraceSec=0\n"), -EINVAL);
+        ck_assert_int_eq(load("[Daemon]\nRestoreGraceSec=30\n"), -EINVAL); /* gone in 0.2 */
         ck_assert_int_eq(load("[User:4294967295]\nMaxBytes=1G\n"), -EINVAL);
         /* The first error is the one reported. */
         ck_assert_int_eq(load("[Limits]\nMaxBytes=x\nMaxSegments=y\n"), -EINVAL);
