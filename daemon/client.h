@@ -72,8 +72,10 @@ struct client {
         uint64_t start;       /* session.c: the peer's start time, without a store */
         struct hnode session; /* session.c: hpd->sessions, by id */
         struct {
-                int pending; /* session.c: restored; an answer may be owed */
-                int status;  /* the last answer a previous daemon recorded */
+                int pending;   /* session.c: restored; an answer may be owed */
+                int status;    /* the last answer a previous daemon recorded */
+                uint16_t type; /* to a request of this type and seq */
+                int writable;  /* an ALLOC that asked to write */
                 uint64_t seq, value;
         } resume;
         int greeted;              /* dispatch.c: HELLO done */

@@ -268,6 +268,7 @@ struct refs *hold_restore(struct hpd *hpd, uint32_t slot, const struct persist_s
                 h->ev = evtimer_new(hpd->base, on_expire_or_exit, h);
         }
         if (!h->ev || (h->pidfd >= 0 ? event_add(h->ev, NULL) : evtimer_add(h->ev, &expiry)) < 0) {
+                h->slot = 0; /* the caller frees it: once */
                 hold_free(h);
                 return NULL;
         }

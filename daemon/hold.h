@@ -32,7 +32,7 @@ int hold_claim(struct client *c, const struct hp_msg *m, struct reply *r);
 /* After a restart: the hold a ledger record describes (slot), watching its
  * child again if it was named (dropped at once if that process is gone),
  * else expiring as a new one would. Its references, which the caller adopts
- * next: NULL when out of memory. */
+ * next: NULL when out of memory (slot is then still the caller's to free). */
 struct refs *hold_restore(struct hpd *hpd, uint32_t slot, const struct persist_slot *rec);
 /* The references of the hold with token, or NULL. */
 struct refs *hold_refs(struct hpd *hpd, uint64_t token);

@@ -171,12 +171,40 @@ static int growth_name(const struct pool_size *ps, const struct pool_growth *g, 
         return persist_format(&r, buf, cap);
 }
 
+/* The state memfd, made and stored once. k->lock held. 0 or -errno. */
+static int open_state(struct keep *k)
+{
+        char name[PERSIST_MAX + 1];
+        struct persist_rec r = {.kind = PERSIST_STATE};
+
+        if (k->state_fd >= 0)
+                return 0;
+        k->state_fd = memfd_create("hugepaged-state", MFD_CLOEXEC);
+        if (k->state_fd < 0)
+                return -errno;
+        persist_format(&r, name, sizeof(name));
+        notify_name(k, "FDSTORE", name, k->state_fd);
+        return 0;
+}
+
+void keep_open_state(struct keep *k)
+{
+        int r;
+
+        if (!k->active)
+                return;
+        pthread_mutex_lock(&k->lock);
+        r = open_state(k);
+        pthread_mutex_unlock(&k->lock);
+        if (r < 0)
+                log_warn("store: no state memfd: %s", errname(r));
+}
+
 /* The state memfd holds a line per growth in flight. k->lock held. */
 static void save_state(struct keep *k, const struct pool *p)
 {
         char buf[STATE_MAX];
         size_t len = 0;
-        int first = k->state_fd < 0;
 
         for (size_t i = 0; i < p->nsizes; i++) {
                 int n;
@@ -189,11 +217,7 @@ static void save_state(struct keep *k, const struct pool *p)
                 len += (size_t)n;
                 buf[len++] = '\n';
         }
-        if (first && len == 0)
-                return; /* nothing to say, and no previous state to overwrite */
-        if (first)
-                k->state_fd = memfd_create("hugepaged-state", MFD_CLOEXEC);
-        if (k->state_fd < 0) {
+        if (open_state(k) < 0) {
                 log_warn("store: no state memfd: %s", errname(errno));
                 return;
         }
@@ -207,13 +231,6 @@ static void save_state(struct keep *k, const struct pool *p)
                 return;
         }
         k->state_len = len;
-        if (first) {
-                char name[PERSIST_MAX + 1];
-                struct persist_rec r = {.kind = PERSIST_STATE};
-
-                persist_format(&r, name, sizeof(name));
-                notify_name(k, "FDSTORE", name, k->state_fd);
-        }
 }
 
 void keep_adopt_state(struct keep *k, int fd, size_t len)

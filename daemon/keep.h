@@ -58,6 +58,9 @@ int keep_room(const struct keep *k);
  * and out again. 0, or -ENOSPC without room; 0 without a store. */
 int keep_connection(struct keep *k, uint64_t id, int fd);
 void keep_forget_connection(struct keep *k, uint64_t id);
+/* The state memfd, made and stored now if no previous daemon left one (so
+ * that the daemon's descriptors do not grow with its first pool growth). */
+void keep_open_state(struct keep *k);
 /* The ledger's memfd into the store (once). */
 void keep_ledger(struct keep *k, int fd);
 /* At start-up: one more entry systemd handed back and the daemon kept. */

@@ -386,6 +386,7 @@ void restore_finish(struct hpd *hpd)
                 if ((r = ledger_open_at(&hpd->ledger, rs->ledger_dir, name)) < 0)
                         log_warn("ledger: cannot open %s beside the socket: %s", name, errname(r));
         }
+        keep_open_state(&hpd->keep);
         if (ledger_active(&hpd->ledger)) {
                 take_conns(hpd, &t);
                 take_holds(hpd, &t);

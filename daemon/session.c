@@ -93,31 +93,23 @@ void session_answered(struct client *c, int effect, int result, const struct rep
         struct persist_slot rec;
 
         c->resume.pending = 0;
-        if (!c->slot) {
-                ledger_commit(&hpd->ledger);
-                return;
-        }
-        rec = record_of(c);
-        if (effect) {
-                rec.a |= PERSIST_CONN_ANSWERED;
+        /* A request that changes nothing leaves the record as it is: done
+         * again after a restart, it does no harm. */
+        if (c->slot && effect) {
+                uint16_t type = c->req.hdr.type;
+
+                rec = record_of(c);
+                rec.a |= PERSIST_CONN_ANSWERED | PERSIST_CONN_TYPE(type);
+                if (type == HP_MSG_ALLOC && (c->req.u.alloc.prot & HP_PROT_WRITE))
+                        rec.a |= PERSIST_CONN_RDWR;
                 rec.b = c->req.hdr.seq;
                 rec.sub = (uint32_t)(result < 0 ? -result : 0);
-                if (result >= 0 && c->req.hdr.type == HP_MSG_ALLOC)
+                if (result >= 0 && type == HP_MSG_ALLOC)
                         rec.c = r->u.alloc.id;
-                else if (result >= 0 && c->req.hdr.type == HP_MSG_FORK)
+                else if (result >= 0 && type == HP_MSG_FORK)
                         rec.c = r->u.fork.token;
-        } else {
-                /* What an earlier answer recorded stays: still the last. */
-                const struct persist_slot *old = ledger_slot(&hpd->ledger, c->slot);
-
-                if (old && (old->a & PERSIST_CONN_ANSWERED)) {
-                        rec.a |= PERSIST_CONN_ANSWERED;
-                        rec.b = old->b;
-                        rec.c = old->c;
-                        rec.sub = old->sub;
-                }
+                ledger_set(&hpd->ledger, c->slot, &rec);
         }
-        ledger_set(&hpd->ledger, c->slot, &rec);
         ledger_commit(&hpd->ledger);
 }
 
@@ -141,6 +133,8 @@ int session_resume(struct hpd *hpd, uint64_t id, int fd, uint32_t slot,
         c->wants_progress = (rec->a & PERSIST_CONN_PROGRESS) != 0;
         if (rec->a & PERSIST_CONN_ANSWERED) {
                 c->resume.pending = 1;
+                c->resume.type = PERSIST_CONN_TYPE_OF(rec->a);
+                c->resume.writable = (rec->a & PERSIST_CONN_RDWR) != 0;
                 c->resume.seq = rec->b;
                 c->resume.status = (int)rec->sub;
                 c->resume.value = rec->c;
@@ -163,9 +157,16 @@ int session_replay(struct client *c)
         struct segment *s;
         int writable;
 
-        if (!c->resume.pending || c->req.hdr.seq != c->resume.seq)
+        if (!c->resume.pending)
                 return 0;
         c->resume.pending = 0;
+        /* Only the very request answered: its seq, its type, and for ALLOC
+         * the access it asked for. Anything else a client sends under that
+         * seq is a new request, checked as every request is. */
+        writable = c->req.hdr.type == HP_MSG_ALLOC && (c->req.u.alloc.prot & HP_PROT_WRITE);
+        if (c->req.hdr.seq != c->resume.seq || c->req.hdr.type != c->resume.type ||
+            writable != c->resume.writable)
+                return 0;
         if (c->resume.status) {
                 client_finish(c, -c->resume.status, &r);
                 return 1;
@@ -179,7 +180,6 @@ int session_replay(struct client *c)
                 break;
         case HP_MSG_ALLOC:
                 s = segment_by_id(&c->hpd->segs, c->resume.value);
-                writable = (c->req.u.alloc.prot & HP_PROT_WRITE) != 0;
                 if (!s || !s->ready || (r.fd = memory_fd(s, writable)) < 0) {
                         /* Held by this connection since: cannot happen. */
                         client_finish(c, -ENOENT, &r);

@@ -15,6 +15,7 @@
 #include <hugepages.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -412,6 +414,78 @@ static pid_t connect_flood(uid_t uid, int n, int *ready_fd, int *go_fd)
         return pid;
 }
 
+/* A stand-in for systemd's notify socket, emptied by a thread (the daemon
+ * would block on a full one), its descriptors closed. */
+struct notify_sink {
+        int fd, stop;
+        pthread_t thread;
+        char path[128];
+};
+
+static void *sink_run(void *arg)
+{
+        struct notify_sink *s = arg;
+
+        while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+                struct pollfd p = {.fd = s->fd, .events = POLLIN};
+                char buf[512];
+                int fd;
+
+                if (poll(&p, 1, 50) > 0)
+                        (void)hp_proto_recv(s->fd, buf, sizeof(buf), &fd, 0, MSG_DONTWAIT, NULL,
+                                            NULL);
+        }
+        return NULL;
+}
+
+static void sink_start(struct notify_sink *s)
+{
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+        snprintf(s->path, sizeof(s->path), "%s/notify", confdir);
+        ck_assert_uint_lt(strlen(s->path), sizeof(a.sun_path));
+        memcpy(a.sun_path, s->path, strlen(s->path) + 1);
+        s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(s->fd, 0);
+        ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        s->stop = 0;
+        ck_assert_int_eq(pthread_create(&s->thread, NULL, sink_run, s), 0);
+}
+
+static void sink_stop(struct notify_sink *s)
+{
+        __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+        pthread_join(s->thread, NULL);
+        close(s->fd);
+}
+
+/* Under systemd everything the daemon keeps must fit in the store: past it,
+ * a new segment is ENOSPC and a new connection is refused, and room comes
+ * back with what goes. ($FDSTORE=4: two for the daemon's own, two for a
+ * connection and a segment.) */
+START_TEST(a_full_store_refuses_new_segments_and_connections)
+{
+        struct notify_sink sink;
+        char out[64];
+        char *p, *q;
+
+        sink_start(&sink);
+        setenv("NOTIFY_SOCKET", sink.path, 1);
+        setenv("FDSTORE", "4", 1);
+        start("");
+        unsetenv("NOTIFY_SOCKET");
+        unsetenv("FDSTORE");
+        p = must_alloc(0, MB2, RW, 0); /* our connection, and its segment */
+        expect_fail(alloc_hugepages(0, NULL, MB2, RW, 0), ENOSPC);
+        helper_run(out, sizeof(out), (const char *const[]){"try", "0", "2097152", "3", "0", NULL});
+        ck_assert_str_eq(out, "ENOSYS"); /* refused at the door */
+        ck_assert_int_eq(free_hugepages(p), 0);
+        q = must_alloc(0, MB2, RW, 0); /* room again */
+        ck_assert_int_eq(free_hugepages(q), 0);
+        sink_stop(&sink); /* the daemon's messages now fail, never block */
+}
+END_TEST
+
 START_TEST(ten_thousand_connections_leave_root_served)
 {
         int ready, go, opened = 0, fds;
@@ -686,6 +760,7 @@ static Suite *limits_suite(void)
         tcase_add_test(tc, a_small_create_never_waits_for_a_large_one);
         tcase_add_test(tc, a_long_create_outlasts_the_librarys_bound);
         tcase_add_test(tc, defaults_keep_a_user_to_a_quarter);
+        tcase_add_test(tc, a_full_store_refuses_new_segments_and_connections);
         tcase_add_test(tc, ten_thousand_connections_leave_root_served);
         tcase_add_test(tc, twenty_thousand_holds_leave_root_served);
         suite_add_tcase(s, tc);
