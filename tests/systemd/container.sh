@@ -57,13 +57,20 @@ container_boot() {
                 sleep 0.1
         done
         [ -n "$CT_PID" ] || { echo "container: nspawn did not start"; cat "$log"; return 1; }
-        for _ in $(seq 200); do
-                case $(in_ct systemctl is-system-running 2>/dev/null) in
+        # A first boot on a loaded machine can take a while: wait up to 120 s,
+        # and say where it stood if it never got there.
+        local state i
+        for i in $(seq 1200); do
+                state=$(in_ct systemctl is-system-running 2>/dev/null)
+                case $state in
                 running | degraded) return 0 ;;
                 esac
+                [ $((i % 100)) -eq 0 ] && echo "container: systemd is '$state' after $((i / 10)) s"
                 sleep 0.1
         done
-        echo "container: systemd did not reach running"
+        echo "container: systemd did not reach running (it is '$state'); its jobs and console:"
+        in_ct systemctl list-jobs --no-pager 2>&1 | tail -20
+        tail -40 "$log"
         return 1
 }
 
