@@ -395,7 +395,7 @@ static int cmd_status(void)
 /* The key (or, with --id, the id) a command names. 0, or an exit code. */
 static const char *id_arg;
 
-static int parse_target(int argc, char **argv, struct hp_remove *t)
+static int parse_target(int argc, char **argv, struct hp_target *t)
 {
         const char *arg = id_arg ? id_arg : argc == 1 ? argv[0] : NULL;
         char *end;
@@ -411,7 +411,7 @@ static int parse_target(int argc, char **argv, struct hp_remove *t)
                 fprintf(stderr, "hugepagectl: bad %s '%s'\n", id_arg ? "id" : "key", arg);
                 return EXIT_USAGE;
         }
-        *t = (struct hp_remove){0};
+        *t = (struct hp_target){0};
         if (id_arg)
                 t->id = (uint64_t)v;
         else
@@ -422,64 +422,60 @@ static int parse_target(int argc, char **argv, struct hp_remove *t)
 /* show: everything the daemon tells of one segment the caller may read. */
 static int cmd_show(int argc, char **argv)
 {
-        struct hp_list req = {0};
-        struct hp_remove t;
+        struct hp_target t;
         struct hp_msg reply;
+        const struct hp_list_reply *l = &reply.u.list_reply;
+        const char *arg = id_arg ? id_arg : argc ? argv[0] : "";
+        char ub[16], gb[16], sz[32], ps[32], ct[32];
+        struct passwd *pw;
+        struct group *gr;
         int r = parse_target(argc, argv, &t);
 
         if (r)
                 return r;
-        for (;;) {
-                const struct hp_list_reply *l = &reply.u.list_reply;
-                char ub[16], gb[16], sz[32], ps[32], ct[32];
-                struct passwd *pw;
-                struct group *gr;
-
-                r = conn_call(&conn, HP_MSG_LIST, &req, sizeof(req), HP_MSG_LIST_REPLY, &reply,
-                              NULL, 0);
-                if (r < 0)
-                        return no_daemon(r);
-                if (l->st.status == ENOENT)
-                        break;
-                if (l->st.status)
-                        return no_daemon(-l->st.status);
-                req.after_id = l->id;
-                if ((t.id && l->id != t.id) ||
-                    (t.key && (l->key != t.key || (l->mode & HP_LIST_REMOVED))))
-                        continue;
-                if (json) {
-                        print_segment(l, 1);
-                        printf("\n");
-                        return 0;
-                }
-                pw = getpwuid(l->uid);
-                gr = getgrgid(l->gid);
-                printf("key:        0x%08" PRIx32 " (%" PRId32 ")%s\n", (uint32_t)l->key, l->key,
-                       (l->mode & HP_LIST_REMOVED) ? ", removed" : "");
-                printf("id:         %" PRIu64 "\n", l->id);
-                printf("size:       %s\n", human(l->size, sz, sizeof(sz)));
-                printf("page size:  %s\n", human(l->page_size, ps, sizeof(ps)));
-                printf("owner:      %s (%" PRIu32 ")\n",
-                       name_or_id(pw ? pw->pw_name : NULL, l->uid, ub, sizeof(ub)), l->uid);
-                printf("group:      %s (%" PRIu32 ")\n",
-                       name_or_id(gr ? gr->gr_name : NULL, l->gid, gb, sizeof(gb)), l->gid);
-                printf("mode:       %04o\n", l->mode & 0777);
-                printf("users:      %" PRIu64 "\n", l->users);
-                printf("created:    %s\n", iso_time(l->ctime, ct, sizeof(ct)));
-                printf("processes:  %" PRIu32, l->npids);
-                for (uint32_t i = 0; i < l->npids && i < HP_LIST_PIDS; i++)
-                        printf(i ? ", %" PRId32 : " (%" PRId32, l->pids[i]);
-                printf("%s\n", l->npids ? ")" : "");
+        r = conn_call(&conn, HP_MSG_STAT, &t, sizeof(t), HP_MSG_STAT_REPLY, &reply, NULL, 0);
+        if (r < 0)
+                return no_daemon(r);
+        if (l->st.status == ENOENT) {
+                fprintf(stderr, "hugepagectl: no such %s: %s\n", t.id ? "id" : "key", arg);
+                return EXIT_REFUSED;
+        }
+        if (l->st.status == EACCES) {
+                fprintf(stderr, "hugepagectl: %s %s: permission denied (no read permission)\n",
+                        t.id ? "id" : "key", arg);
+                return EXIT_REFUSED;
+        }
+        if (l->st.status)
+                return no_daemon(-l->st.status);
+        if (json) {
+                print_segment(l, 1);
+                printf("\n");
                 return 0;
         }
-        fprintf(stderr, "hugepagectl: no such %s: %s\n", t.id ? "id" : "key",
-                id_arg ? id_arg : argv[0]);
-        return EXIT_REFUSED;
+        pw = getpwuid(l->uid);
+        gr = getgrgid(l->gid);
+        printf("key:        0x%08" PRIx32 " (%" PRId32 ")%s\n", (uint32_t)l->key, l->key,
+               (l->mode & HP_LIST_REMOVED) ? ", removed" : "");
+        printf("id:         %" PRIu64 "\n", l->id);
+        printf("size:       %s\n", human(l->size, sz, sizeof(sz)));
+        printf("page size:  %s\n", human(l->page_size, ps, sizeof(ps)));
+        printf("owner:      %s (%" PRIu32 ")\n",
+               name_or_id(pw ? pw->pw_name : NULL, l->uid, ub, sizeof(ub)), l->uid);
+        printf("group:      %s (%" PRIu32 ")\n",
+               name_or_id(gr ? gr->gr_name : NULL, l->gid, gb, sizeof(gb)), l->gid);
+        printf("mode:       %04o\n", l->mode & 0777);
+        printf("users:      %" PRIu64 "\n", l->users);
+        printf("created:    %s\n", iso_time(l->ctime, ct, sizeof(ct)));
+        printf("processes:  %" PRIu32, l->npids);
+        for (uint32_t i = 0; i < l->npids && i < HP_LIST_PIDS; i++)
+                printf(i ? ", %" PRId32 : " (%" PRId32, l->pids[i]);
+        printf("%s\n", l->npids ? ")" : "");
+        return 0;
 }
 
 static int cmd_remove(int argc, char **argv)
 {
-        struct hp_remove req;
+        struct hp_target req;
         struct hp_msg reply;
         const char *arg = id_arg ? id_arg : argc ? argv[0] : "";
         int by_id = id_arg != NULL, r = parse_target(argc, argv, &req);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +66,45 @@ void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag);
  * not the start of a live mapping made by alloc_hugepages().
  */
 int free_hugepages(void *addr);
+
+/*
+ * Extensions: what the two historical calls never had. See hugepages_stat(3)
+ * and hugepages_pagesize(3).
+ */
+
+/* The huge page size alloc_hugepages() uses when flag names none, in bytes;
+ * -1 with errno ENOSYS when hugepaged cannot be reached. */
+long hugepages_pagesize(void);
+
+/* The huge page sizes hugepaged offers, smallest first: stores up to n of
+ * them in sizes and returns how many there are (hugepages_pagesizes(NULL, 0)
+ * counts them). -1 with errno EINVAL (n < 0, or sizes NULL and n > 0) or
+ * ENOSYS. */
+int hugepages_pagesizes(long sizes[], int n);
+
+/* What hugepaged knows of one segment (shmctl(IPC_STAT)'s struct shmid_ds). */
+struct hugepages_stat {
+        size_t size;               /* bytes: the whole segment */
+        size_t page_size;          /* bytes */
+        uid_t uid;                 /* owner: who created it */
+        gid_t gid;                 /* its group */
+        mode_t mode;               /* permission bits (0777) */
+        unsigned long users;       /* its users: mappings and fork holds, over all processes */
+        unsigned long processes;   /* processes attached */
+        time_t ctime;              /* when it was created */
+        unsigned long long id;     /* its id, as hugepagectl shows it */
+        unsigned long reserved[8]; /* zero */
+};
+
+/* Describe the segment of key (> 0) the caller may read. Returns 0, or -1
+ * with errno EINVAL, ENOENT, EACCES (no read permission) or ENOSYS. */
+int hugepages_stat(int key, struct hugepages_stat *st);
+
+/* Remove key (> 0), as shmctl(IPC_RMID) and hugepagectl remove: the key no
+ * longer finds the segment, whose memory goes when its last user lets go.
+ * Owner or root only. Returns 0, or -1 with errno EINVAL, ENOENT, EPERM or
+ * ENOSYS. */
+int hugepages_remove(int key);
 
 #ifdef __cplusplus
 }

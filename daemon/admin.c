@@ -61,27 +61,56 @@ static void find_next(struct segment *s, void *arg)
                 n->best = s;
 }
 
+/* What LIST and STAT tell of one segment. */
+static void describe(struct client *c, const struct segment *s, struct hp_list_reply *l)
+{
+        *l = (struct hp_list_reply){
+            .id = s->id,
+            .key = s->key,
+            .mode = s->mode | (s->removed ? HP_LIST_REMOVED : 0),
+            .size = s->size,
+            .page_size = s->page_size,
+            .uid = s->uid,
+            .gid = s->gid,
+            .users = s->users,
+            .ctime = s->ctime,
+        };
+        add_pids(&c->hpd->clients, c, l);
+}
+
 int admin_list(struct client *c, const struct hp_msg *m, struct reply *r)
 {
         struct next n = {c, m->u.list.after_id, NULL};
-        struct hp_list_reply *l = &r->u.list;
 
         /* O(segments) a reply: an operator's tool, not a hot path. */
         segment_foreach(&c->hpd->segs, find_next, &n);
         if (!n.best)
                 return -ENOENT;
-        *l = (struct hp_list_reply){
-            .id = n.best->id,
-            .key = n.best->key,
-            .mode = n.best->mode | (n.best->removed ? HP_LIST_REMOVED : 0),
-            .size = n.best->size,
-            .page_size = n.best->page_size,
-            .uid = n.best->uid,
-            .gid = n.best->gid,
-            .users = n.best->users,
-            .ctime = n.best->ctime,
-        };
-        add_pids(&c->hpd->clients, c, l);
+        describe(c, n.best, &r->u.list);
+        return 0;
+}
+
+/* The segment a REMOVE or STAT names: by key the one the key finds now, by
+ * id any, removed or not. */
+static struct segment *target(struct client *c, const struct hp_target *t)
+{
+        struct segment *s =
+            t->key ? segment_by_key(&c->hpd->segs, t->key) : segment_by_id(&c->hpd->segs, t->id);
+
+        return s && s->ready && !(t->key && s->removed) ? s : NULL;
+}
+
+int admin_stat(struct client *c, const struct hp_msg *m, struct reply *r)
+{
+        struct segment *s = target(c, &m->u.target);
+
+        /* As shmctl(IPC_STAT): a segment the caller may not read is EACCES
+         * (alloc_hugepages() tells as much of a key). */
+        if (!s)
+                return -ENOENT;
+        if (!may_see(c, s))
+                return -EACCES;
+        describe(c, s, &r->u.list);
         return 0;
 }
 
@@ -137,12 +166,10 @@ int admin_status(struct client *c, const struct hp_msg *m, struct reply *r)
 
 int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r)
 {
-        const struct hp_remove *rm = &m->u.remove;
-        struct segment *s =
-            rm->key ? segment_by_key(&c->hpd->segs, rm->key) : segment_by_id(&c->hpd->segs, rm->id);
+        struct segment *s = target(c, &m->u.target);
 
         (void)r;
-        if (!s || !s->ready || s->removed || !may_see(c, s))
+        if (!s || s->removed || !may_see(c, s))
                 return -ENOENT;
         if (c->cred.uid != 0 && c->cred.uid != s->uid)
                 return -EPERM;

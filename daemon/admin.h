@@ -13,6 +13,7 @@
 
 int admin_list(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_status(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_stat(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_users(struct client *c, const struct hp_msg *m, struct reply *r);
 

@@ -33,6 +33,7 @@ static const struct route routes[HP_MSG_TYPE_END] = {
     [HP_MSG_STATUS] = {HP_MSG_STATUS_REPLY, 0, 0, 0, admin_status},
     [HP_MSG_REMOVE] = {HP_MSG_REMOVE_REPLY, 0, 0, 1, admin_remove},
     [HP_MSG_USERS] = {HP_MSG_USERS_REPLY, 0, 0, 0, admin_users},
+    [HP_MSG_STAT] = {HP_MSG_STAT_REPLY, 0, 0, 0, admin_stat},
 };
 
 int dispatch_check(void)

@@ -29,7 +29,7 @@ _Static_assert(sizeof(struct hp_users_reply) == 192, "users reply layout");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_users_reply) <= HP_MSG_MAX, "users max");
 _Static_assert(sizeof(struct hp_list_reply) == 104, "list reply layout");
 _Static_assert(sizeof(struct hp_status_reply) == 216, "status reply layout");
-_Static_assert(sizeof(struct hp_remove) == 16, "remove layout");
+_Static_assert(sizeof(struct hp_target) == 16, "remove layout");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_status_reply) <= HP_MSG_MAX, "max");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
 
@@ -56,11 +56,13 @@ static const struct {
     [HP_MSG_LIST_REPLY] = {"LIST_REPLY", sizeof(struct hp_list_reply), 0},
     [HP_MSG_STATUS] = {"STATUS", sizeof(struct hp_status_req), 1},
     [HP_MSG_STATUS_REPLY] = {"STATUS_REPLY", sizeof(struct hp_status_reply), 0},
-    [HP_MSG_REMOVE] = {"REMOVE", sizeof(struct hp_remove), 1},
+    [HP_MSG_REMOVE] = {"REMOVE", sizeof(struct hp_target), 1},
     [HP_MSG_REMOVE_REPLY] = {"REMOVE_REPLY", sizeof(struct hp_status), 0},
     [HP_MSG_USERS] = {"USERS", sizeof(struct hp_users), 1},
     [HP_MSG_USERS_REPLY] = {"USERS_REPLY", sizeof(struct hp_users_reply), 0},
     [HP_MSG_PROGRESS] = {"PROGRESS", sizeof(struct hp_status), 0},
+    [HP_MSG_STAT] = {"STAT", sizeof(struct hp_target), 1},
+    [HP_MSG_STAT_REPLY] = {"STAT_REPLY", sizeof(struct hp_list_reply), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -137,6 +139,7 @@ static int body_ok(const struct hp_msg *m)
         case HP_MSG_LIST:
                 return 1;
         case HP_MSG_LIST_REPLY:
+        case HP_MSG_STAT_REPLY:
                 return status_ok(&m->u.list_reply.st) && m->u.list_reply.reserved == 0;
         case HP_MSG_STATUS:
                 return m->u.status_req.flags == 0 && m->u.status_req.reserved == 0;
@@ -149,8 +152,9 @@ static int body_ok(const struct hp_msg *m)
         case HP_MSG_USERS_REPLY:
                 return status_ok(&m->u.users_reply.st) && m->u.users_reply.nsizes <= HP_USERS_SIZES;
         case HP_MSG_REMOVE:
-                return m->u.remove.reserved == 0 && m->u.remove.key >= 0 &&
-                       (m->u.remove.key != 0) != (m->u.remove.id != 0);
+        case HP_MSG_STAT:
+                return m->u.target.reserved == 0 && m->u.target.key >= 0 &&
+                       (m->u.target.key != 0) != (m->u.target.id != 0);
         case HP_MSG_PROGRESS:
                 return status_ok(&m->u.status) && m->u.status.status == 0;
         case HP_MSG_RELEASE_REPLY:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * api.c - alloc_hugepages() and free_hugepages(): the public edge.
+ * api.c - alloc_hugepages(), free_hugepages() and the hugepages_*
+ * extensions: the public edge.
  *
  * Owns: argument checking, mapping the descriptor the daemon sends,
  * keeping the table of mappings, and setting the library up once. This is
@@ -43,6 +44,13 @@ static void *fail(int err)
 {
         errno = err;
         return HUGEPAGES_FAILED;
+}
+
+/* The same for the calls that return -1. */
+static int fail_int(int err)
+{
+        errno = err;
+        return -1;
 }
 
 static void release(uint64_t id)
@@ -176,5 +184,107 @@ EXPORT int free_hugepages(void *addr)
         if (copy.gen && copy.gen == lib_conn.gen && lib_conn.fd >= 0)
                 release(copy.id);
         pthread_mutex_unlock(&lib_lock);
+        return 0;
+}
+
+/* One request of the extensions: a round trip under the lock. 0, or a
+ * negative errno (the reply's status included). */
+static int ask(uint16_t type, const void *body, size_t len, uint16_t reply_type,
+               struct hp_msg *reply)
+{
+        int r;
+
+        lib_init();
+        pthread_mutex_lock(&lib_lock);
+        fork_check_pid();
+        r = conn_ensure(&lib_conn);
+        if (r == 0)
+                r = conn_call(&lib_conn, type, body, len, reply_type, reply, NULL, 1);
+        if (r == 0)
+                r = -reply->u.status.status;
+        pthread_mutex_unlock(&lib_lock);
+        return r;
+}
+
+EXPORT long hugepages_pagesize(void)
+{
+        long size;
+        int r;
+
+        lib_init();
+        pthread_mutex_lock(&lib_lock);
+        fork_check_pid();
+        r = conn_ensure(&lib_conn);
+        size = (long)lib_conn.default_page_size;
+        pthread_mutex_unlock(&lib_lock);
+        if (r < 0)
+                return fail_int(-r);
+        return size;
+}
+
+EXPORT int hugepages_pagesizes(long sizes[], int n)
+{
+        struct hp_status_req req = {0};
+        struct hp_msg reply;
+        const struct hp_status_reply *s = &reply.u.status_reply;
+        long all[HP_STATUS_SIZES];
+        int count = 0, r;
+
+        if (n < 0 || (!sizes && n > 0))
+                return fail_int(EINVAL);
+        r = ask(HP_MSG_STATUS, &req, sizeof(req), HP_MSG_STATUS_REPLY, &reply);
+        if (r < 0)
+                return fail_int(-r);
+        /* Smallest first, whatever order the daemon keeps them in. */
+        for (uint32_t i = 0; i < s->nsizes; i++) {
+                long ps = (long)s->sizes[i].page_size;
+                int j = count++;
+
+                for (; j > 0 && all[j - 1] > ps; j--)
+                        all[j] = all[j - 1];
+                all[j] = ps;
+        }
+        for (int i = 0; i < count && i < n; i++)
+                sizes[i] = all[i];
+        return count;
+}
+
+EXPORT int hugepages_stat(int key, struct hugepages_stat *st)
+{
+        struct hp_target t = {.key = key};
+        struct hp_msg reply;
+        const struct hp_list_reply *l = &reply.u.list_reply;
+        int r;
+
+        if (key <= 0 || !st)
+                return fail_int(EINVAL);
+        r = ask(HP_MSG_STAT, &t, sizeof(t), HP_MSG_STAT_REPLY, &reply);
+        if (r < 0)
+                return fail_int(-r);
+        *st = (struct hugepages_stat){
+            .size = (size_t)l->size,
+            .page_size = (size_t)l->page_size,
+            .uid = (uid_t)l->uid,
+            .gid = (gid_t)l->gid,
+            .mode = (mode_t)(l->mode & 0777),
+            .users = (unsigned long)l->users,
+            .processes = l->npids,
+            .ctime = (time_t)l->ctime,
+            .id = l->id,
+        };
+        return 0;
+}
+
+EXPORT int hugepages_remove(int key)
+{
+        struct hp_target t = {.key = key};
+        struct hp_msg reply;
+        int r;
+
+        if (key <= 0)
+                return fail_int(EINVAL);
+        r = ask(HP_MSG_REMOVE, &t, sizeof(t), HP_MSG_REMOVE_REPLY, &reply);
+        if (r < 0)
+                return fail_int(-r);
         return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * consumer.c - a program built against the installed hugepaged, the way a
  * user builds theirs. It creates a key, execs itself as a second process
- * that checks the bytes, and both let go.
+ * that learns its size (hugepages_stat), checks the bytes, and both let go.
  */
 #include <errno.h>
 #include <hugepages.h>
@@ -22,7 +22,13 @@ int main(int argc, char **argv)
         pid_t pid;
 
         if (argc > 1) { /* the second process */
-                p = alloc_hugepages(KEY, NULL, LEN, PROT_READ, 0);
+                struct hugepages_stat st;
+
+                if (hugepages_stat(KEY, &st) < 0 || st.size != LEN) {
+                        fprintf(stderr, "consumer child: stat: %s\n", strerror(errno));
+                        return 2;
+                }
+                p = alloc_hugepages(KEY, NULL, st.size, PROT_READ, 0);
                 if (p == HUGEPAGES_FAILED) {
                         fprintf(stderr, "consumer child: %s\n", strerror(errno));
                         return 2;

@@ -32,8 +32,9 @@ soname=$(objdump -p "$libdir/libhugepages.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libhugepages.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
 # Every installed manual page renders, without a warning from man or groff.
 mandir=$(dirname "$(find "$work/prefix" -name alloc_hugepages.3)")/..
-for page in man1/hugepagectl.1 man3/alloc_hugepages.3 man3/free_hugepages.3 man5/hugepaged.conf.5 \
-        man8/hugepaged.8; do
+for page in man1/hugepagectl.1 man3/alloc_hugepages.3 man3/free_hugepages.3 man3/hugepages_stat.3 \
+        man3/hugepages_remove.3 man3/hugepages_pagesize.3 man3/hugepages_pagesizes.3 \
+        man5/hugepaged.conf.5 man8/hugepaged.8; do
         test -e "$mandir/$page" || { echo "not installed: $page"; exit 1; }
         out=$(cd "$mandir" && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
         [ -z "$out" ] || { echo "$page: $out"; exit 1; }
@@ -45,7 +46,7 @@ needed=$(objdump -p "$libdir/libhugepages.so.1" | awk '/NEEDED/ {print $2}' | tr
 case "$needed" in *event*|*systemd*) echo "libhugepages links: $needed"; exit 1 ;; esac
 # Only the public symbols are exported.
 exported=$(nm -D --defined-only "$libdir/libhugepages.so.1" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort | tr '\n' ' ')
-[ "$exported" = "alloc_hugepages free_hugepages " ] || { echo "exported: $exported"; exit 1; }
+[ "$exported" = "alloc_hugepages free_hugepages hugepages_pagesize hugepages_pagesizes hugepages_remove hugepages_stat " ] || { echo "exported: $exported"; exit 1; }
 
 # pkg-config, as the README tells a user.
 cc -Wall -Werror -o "$work/consumer-pc" "$here/consumer.c" \

@@ -4,6 +4,8 @@
  * that sharing, access and lifetimes are tested between real processes.
  *
  *   try KEY LEN PROT FLAG          alloc, print OK or the errno name, free
+ *   stat KEY                       hugepages_stat(): "OK SIZE UID MODE USERS" or the errno
+ *   remove KEY                     hugepages_remove(): OK or the errno name
  *   expect KEY LEN OFFSET TEXT     attach read-only, compare, print OK/MISMATCH
  *   write KEY LEN OFFSET TEXT      attach read-write, write TEXT, free
  *   ro-write KEY                   attach read-only; try to make it writable
@@ -100,6 +102,23 @@ int main(int argc, char **argv)
                 }
                 out("OK");
                 return free_hugepages(p) == 0 ? 0 : 1;
+        }
+        if (!strcmp(cmd, "stat") && argc == 3) {
+                struct hugepages_stat st;
+                char line[128];
+
+                if (hugepages_stat((int)num(argv[2]), &st) < 0) {
+                        out(ename(errno));
+                        return 0;
+                }
+                snprintf(line, sizeof(line), "OK %zu %u %04o %lu", st.size, (unsigned)st.uid,
+                         (unsigned)st.mode, st.users);
+                out(line);
+                return 0;
+        }
+        if (!strcmp(cmd, "remove") && argc == 3) {
+                out(hugepages_remove((int)num(argv[2])) < 0 ? ename(errno) : "OK");
+                return 0;
         }
         if (!strcmp(cmd, "expect") && argc == 6) {
                 p = alloc_hugepages((int)num(argv[2]), NULL, (size_t)num(argv[3]), PROT_READ, 0);

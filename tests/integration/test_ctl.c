@@ -224,6 +224,13 @@ START_TEST(behaves_like_its_neighbours)
         ck_assert_int_eq(ctl_run(0, out, sizeof(out), (const char *const[]){"show", "0x78", NULL}),
                          1);
         ck_assert_ptr_nonnull(strstr(out, "no such key: 0x78"));
+        /* 0640 and another user: it exists, it may not be read. */
+        ck_assert_int_eq(
+            ctl_stdout(65534, out, sizeof(out), (const char *const[]){"show", "0x77", NULL}), 1);
+        ck_assert_str_eq(out, "");
+        ck_assert_int_eq(
+            ctl_run(65534, out, sizeof(out), (const char *const[]){"show", "0x77", NULL}), 1);
+        ck_assert_ptr_nonnull(strstr(out, "key 0x77: permission denied"));
         /* --version, help; an unknown command in one line. */
         ck_assert_int_eq(ctl_stdout(0, out, sizeof(out), (const char *const[]){"--version", NULL}),
                          0);

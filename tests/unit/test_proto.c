@@ -91,7 +91,7 @@ static size_t sample(uint16_t type, void *body)
                     (struct hp_status_reply){.nsizes = 1, .version = "0.1.0"};
                 break;
         case HP_MSG_REMOVE:
-                *(struct hp_remove *)body = (struct hp_remove){.key = 42};
+                *(struct hp_target *)body = (struct hp_target){.key = 42};
                 break;
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_USERS:
@@ -261,8 +261,8 @@ START_TEST(reserved_fields_and_ranges)
         expect_bad(HP_MSG_RELEASE, offsetof(struct hp_ref, id), &zero64, 8);
         expect_bad(HP_MSG_CLAIM, offsetof(struct hp_token, token), &zero64, 8);
         expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, id), &zero64, 8);
-        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, reserved), &one, 4);
-        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, key), &neg, 4);
+        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_target, reserved), &one, 4);
+        expect_bad(HP_MSG_REMOVE, offsetof(struct hp_target, key), &neg, 4);
         {
                 uint64_t id7 = 7;
                 uint32_t nine = 9;
@@ -270,7 +270,7 @@ START_TEST(reserved_fields_and_ranges)
 
                 memset(noterm, 'x', sizeof(noterm));
                 /* Both a key and an id. */
-                expect_bad(HP_MSG_REMOVE, offsetof(struct hp_remove, id), &id7, 8);
+                expect_bad(HP_MSG_REMOVE, offsetof(struct hp_target, id), &id7, 8);
                 expect_bad(HP_MSG_STATUS_REPLY, offsetof(struct hp_status_reply, nsizes), &nine, 4);
                 expect_bad(HP_MSG_STATUS_REPLY, offsetof(struct hp_status_reply, version), noterm,
                            16);
