@@ -56,14 +56,14 @@ enum hp_msg_type {
         HP_MSG_LIST_REPLY = 16,   /* reply: struct hp_list_reply; ENOENT after the last */
         HP_MSG_STATUS = 17,       /* req: struct hp_status_req; hugepagectl status */
         HP_MSG_STATUS_REPLY = 18, /* reply: struct hp_status_reply */
-        HP_MSG_REMOVE = 19, /* req: struct hp_target; hugepagectl remove, hugepages_remove() */
+        HP_MSG_REMOVE = 19,       /* req: struct hp_target; hugepagectl remove, and the API */
         HP_MSG_REMOVE_REPLY = 20, /* reply: struct hp_status */
         HP_MSG_USERS = 21,        /* req: struct hp_users; usage and limits, one user a reply */
         HP_MSG_USERS_REPLY = 22,  /* reply: struct hp_users_reply; ENOENT after the last */
         HP_MSG_PROGRESS = 23,     /* daemon -> client: struct hp_status (0); the request of
                                    * this seq is still being worked on (a create); only to a
                                    * client whose HELLO had HP_HELLO_PROGRESS */
-        HP_MSG_STAT = 24,         /* req: struct hp_target; hugepagectl show, hugepages_stat() */
+        HP_MSG_STAT = 24,         /* req: struct hp_target; hugepagectl show, and the API */
         HP_MSG_STAT_REPLY = 25,   /* reply: struct hp_list_reply */
         HP_MSG_TYPE_END = 26,     /* one past the last; not a message */
 };
