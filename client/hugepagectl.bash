@@ -20,9 +20,13 @@ _hugepagectl()
         local i
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
+                log-level)
+                        COMPREPLY=($(compgen -W 'emerg alert crit err warning notice info debug' -- "$cur"))
+                        return
+                        ;;
                 list | status | users | show | remove | help) return ;;
                 esac
         done
-        COMPREPLY=($(compgen -W 'list status users show remove help' -- "$cur"))
+        COMPREPLY=($(compgen -W 'list status users show remove log-level help' -- "$cur"))
 } &&
         complete -F _hugepagectl hugepagectl

@@ -3,7 +3,8 @@
  * hugepagectl - what hugepaged holds, and cleaning up: the ipcs/ipcrm of
  * shared huge pages.
  *
- *   hugepagectl [OPTIONS] list | status | users | show KEY | remove KEY | help
+ *   hugepagectl [OPTIONS] list | status | users | show KEY | remove KEY |
+ *                         log-level [LEVEL] | help
  *   (show and remove also take --id ID instead of KEY; options go anywhere)
  *
  * Exit status: 0 done; 1 the daemon refused (no such key, not yours);
@@ -45,6 +46,8 @@ static void usage(FILE *f)
                 "  show KEY          everything about one segment (show --id ID: by id)\n"
                 "  remove KEY        no new attaches to KEY; the memory goes with its last user\n"
                 "  remove --id ID    the same, by segment id\n"
+                "  log-level [LEVEL] the daemon's log level; root may set it (err, warning,\n"
+                "                    notice, info, debug) until SIGHUP or a restart\n"
                 "  help              this text\n"
                 "\n"
                 "Options (anywhere on the line):\n"
@@ -339,6 +342,37 @@ static int cmd_users(void)
         return 0;
 }
 
+/* The daemon's counters (root only): printed as JSON members or lines.
+ * Returns 0, 1 when the daemon keeps them from the caller, or an exit code. */
+static int print_counters(void)
+{
+        struct hp_counter req = {0};
+        struct hp_msg reply;
+        const struct hp_counter_reply *cr = &reply.u.counter_reply;
+
+        for (;; req.index++) {
+                int r = conn_call(&conn, HP_MSG_COUNTER, &req, sizeof(req), HP_MSG_COUNTER_REPLY,
+                                  &reply, NULL, 0);
+
+                if (r < 0)
+                        return no_daemon(r);
+                if (cr->st.status == EPERM && req.index == 0)
+                        return 1;
+                if (cr->st.status == ENOENT)
+                        break;
+                if (cr->st.status)
+                        return no_daemon(-cr->st.status);
+                if (json)
+                        printf("%s\"%s\": %" PRIu64, req.index ? ", " : "{", cr->name, cr->value);
+                else
+                        printf("%s%-32s %" PRIu64 "\n",
+                               req.index ? "" : "\ncounters since start:\n", cr->name, cr->value);
+        }
+        if (json)
+                printf(req.index ? "}" : "{}");
+        return 0;
+}
+
 static int cmd_status(void)
 {
         struct hp_status_req req = {0};
@@ -371,7 +405,11 @@ static int cmd_status(void)
                         print_user_json(&mine.u.users_reply);
                 else
                         printf("null");
-                printf("}\n");
+                printf(", \"counters\": ");
+                r = print_counters();
+                if (r > 1)
+                        return r;
+                printf("%s}\n", r ? "null" : "");
                 return 0;
         }
         printf("hugepaged %s (protocol %d), up %" PRIu64 " s\n", s->version, HP_PROTO_VERSION,
@@ -389,6 +427,50 @@ static int cmd_status(void)
                         printf(user_header, USER_COLUMNS);
                 print_user_row(&mine.u.users_reply);
         }
+        r = print_counters();
+        return r > 1 ? r : 0;
+}
+
+/* log-level [LEVEL]: the daemon's, and for root setting it. */
+static int cmd_log_level(int argc, char **argv)
+{
+        static const char *const names[] = {"emerg",   "alert",  "crit", "err",
+                                            "warning", "notice", "info", "debug"};
+        struct hp_log_level req = {.level = -1};
+        struct hp_msg reply;
+        int r;
+
+        if (argc > 1) {
+                fprintf(stderr, "hugepagectl: log-level takes at most one LEVEL\n");
+                return EXIT_USAGE;
+        }
+        if (argc == 1) {
+                for (int i = 0; i < 8; i++)
+                        if (strcmp(argv[0], names[i]) == 0)
+                                req.level = i;
+                if (req.level < 0) {
+                        fprintf(stderr,
+                                "hugepagectl: unknown log level '%s' (emerg, alert, crit, err, "
+                                "warning, notice, info, debug)\n",
+                                argv[0]);
+                        return EXIT_USAGE;
+                }
+        }
+        r = conn_call(&conn, HP_MSG_LOG_LEVEL, &req, sizeof(req), HP_MSG_LOG_LEVEL_REPLY, &reply,
+                      NULL, 0);
+        if (r < 0)
+                return no_daemon(r);
+        r = reply.u.log_level_reply.st.status;
+        if (r == EPERM) {
+                fprintf(stderr, "hugepagectl: only root may set the log level\n");
+                return EXIT_REFUSED;
+        }
+        if (r)
+                return no_daemon(-r);
+        if (json)
+                printf("{\"log_level\": \"%s\"}\n", names[reply.u.log_level_reply.level]);
+        else
+                printf("%s\n", names[reply.u.log_level_reply.level]);
         return 0;
 }
 
@@ -535,7 +617,8 @@ static const struct {
         int args; /* how many operands it takes: 0, or -1 (its own checks) */
 } commands[] = {
     {"list", NULL, 0},      {"status", NULL, 0},        {"users", NULL, 0},
-    {"show", cmd_show, -1}, {"remove", cmd_remove, -1}, {"help", NULL, 0},
+    {"show", cmd_show, -1}, {"remove", cmd_remove, -1}, {"log-level", cmd_log_level, -1},
+    {"help", NULL, 0},
 };
 
 int main(int argc, char **argv)

@@ -173,9 +173,16 @@ int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r)
                 return -ENOENT;
         if (c->cred.uid != 0 && c->cred.uid != s->uid)
                 return -EPERM;
-        log_info("client pid=%d uid=%u: removed key=%" PRId32 " id=%" PRIu64 " (%" PRIu64
-                 " users left)",
-                 c->cred.pid, c->cred.uid, s->key, s->id, s->users);
+        log_event(LOG_INFO,
+                  &(struct log_ctx){.fields = LOG_KEY | LOG_SEGMENT | LOG_PEER,
+                                    .message_id = LOG_ID_REMOVED,
+                                    .key = s->key,
+                                    .segment = s->id,
+                                    .pid = c->cred.pid,
+                                    .uid = c->cred.uid},
+                  "client pid=%d uid=%u: removed key=%" PRId32 " id=%" PRIu64 " (%" PRIu64
+                  " users left)",
+                  c->cred.pid, c->cred.uid, s->key, s->id, s->users);
         segref_remove_key(c->hpd, s);
         return 0;
 }
@@ -246,4 +253,61 @@ int admin_users(struct client *c, const struct hp_msg *m, struct reply *r)
                 u->max_all_bytes = hpd->config->all_users;
         }
         return 0;
+}
+
+int admin_log_level(struct client *c, const struct hp_msg *m, struct reply *r)
+{
+        int level = m->u.log_level.level, was = log_level();
+
+        if (level >= 0) {
+                if (c->cred.uid != 0)
+                        return -EPERM;
+                log_set_level(level);
+                log_event(LOG_NOTICE,
+                          &(struct log_ctx){.fields = LOG_PEER, .pid = c->cred.pid, .uid = 0},
+                          "client pid=%d uid=0: log level %s (was %s), until SIGHUP or a restart",
+                          c->cred.pid, log_level_name(level), log_level_name(was));
+        }
+        r->u.log_level.level = log_level();
+        return 0;
+}
+
+/* The counters, in a fixed order: name and value of the index-th. */
+static int counter(struct hpd *hpd, uint32_t index, char *name, size_t len, uint64_t *value)
+{
+        const uint32_t answers = CLIENT_ANSWER_KINDS;
+
+        if (index == 0) {
+                snprintf(name, len, "segments_created");
+                *value = hpd->created;
+        } else if (index == 1) {
+                snprintf(name, len, "segments_destroyed");
+                *value = hpd->destroyed;
+        } else if (index < 2 + answers) {
+                int e = client_answer_errno(index - 2);
+
+                snprintf(name, len, "answers_%s", e == 0 ? "ok" : e < 0 ? "other" : errname(e));
+                *value = hpd->clients.answers[index - 2];
+        } else if (index < 2 + answers + 2 * hpd->pool.nsizes) {
+                struct pool_size *ps = &hpd->pool.sizes[(index - 2 - answers) / 2];
+                int added = (index - 2 - answers) % 2 == 0;
+
+                snprintf(name, len, "pool_pages_%s_%" PRIu64 "kB", added ? "added" : "returned",
+                         ps->page_size / 1024);
+                *value = __atomic_load_n(added ? &ps->pages_added : &ps->pages_returned,
+                                         __ATOMIC_RELAXED);
+        } else {
+                return -ENOENT;
+        }
+        return 0;
+}
+
+int admin_counter(struct client *c, const struct hp_msg *m, struct reply *r)
+{
+        struct hp_counter_reply *cr = &r->u.counter;
+
+        /* They tell of every user's activity: root's. */
+        if (c->cred.uid != 0)
+                return -EPERM;
+        return counter(c->hpd, m->u.counter.index, cr->name, sizeof(cr->name), &cr->value);
 }

@@ -15,6 +15,8 @@ int admin_list(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_status(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_stat(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_log_level(struct client *c, const struct hp_msg *m, struct reply *r);
+int admin_counter(struct client *c, const struct hp_msg *m, struct reply *r);
 int admin_users(struct client *c, const struct hp_msg *m, struct reply *r);
 
 #endif

@@ -151,6 +151,23 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         resume(c);
 }
 
+static const int answer_errno[CLIENT_ANSWER_KINDS] = {
+    0, EINVAL, ENOENT, EEXIST, EACCES, EPERM, ENOMEM, EDQUOT, ENOSPC, -1,
+};
+
+unsigned client_answer_kind(int status)
+{
+        for (unsigned k = 0; k < CLIENT_ANSWER_KINDS - 1; k++)
+                if (answer_errno[k] == status)
+                        return k;
+        return CLIENT_ANSWER_KINDS - 1;
+}
+
+int client_answer_errno(unsigned kind)
+{
+        return kind < CLIENT_ANSWER_KINDS ? answer_errno[kind] : -1;
+}
+
 void client_finish(struct client *c, int result, const struct reply *r)
 {
         size_t len = hp_proto_body_size(c->reply_type);
@@ -170,6 +187,7 @@ void client_finish(struct client *c, int result, const struct reply *r)
         }
         /* Recorded before it goes: a daemon killed after this answers again. */
         c->owner->ops->answered(c, result, r);
+        c->owner->answers[client_answer_kind(r->u.st.status)]++;
         sent = hp_proto_send(c->fd, buf, (size_t)n, fd, MSG_DONTWAIT);
         if (sent == -EAGAIN) {
                 /* The client is not reading. Keep this one reply (and a
@@ -200,18 +218,20 @@ static int charge_connection(struct clients *cs, struct client *c)
 
         if (u && u->count[USER_SENT_FDS] >= CLOSER_MAX_PER_USER) {
                 if (user_should_log(cs->users, c->cred.uid, USER_SENT_FDS))
-                        log_warn("client pid=%d uid=%u: connection refused: %u descriptors it "
-                                 "sent are not closed yet (logged once)",
-                                 c->cred.pid, c->cred.uid, CLOSER_MAX_PER_USER);
+                        log_event(LOG_WARNING, &LOG_REFUSED(&c->cred, EDQUOT),
+                                  "client pid=%d uid=%u: connection refused: %u descriptors it "
+                                  "sent are not closed yet (logged once)",
+                                  c->cred.pid, c->cred.uid, CLOSER_MAX_PER_USER);
                 return -EDQUOT;
         }
         config_limits_for(*cs->config, &c->cred, &l);
         r = user_charge(cs->users, &c->conn, c->cred.uid, USER_CONNECTIONS, 0, 1, l.connections, 0,
                         0, 0);
         if (r == -EDQUOT && user_should_log(cs->users, c->cred.uid, USER_CONNECTIONS))
-                log_warn("client pid=%d uid=%u: connection refused: %" PRIu64
-                         " is its MaxConnections= (logged once)",
-                         c->cred.pid, c->cred.uid, l.connections);
+                log_event(LOG_WARNING, &LOG_REFUSED(&c->cred, EDQUOT),
+                          "client pid=%d uid=%u: connection refused: %" PRIu64
+                          " is its MaxConnections= (logged once)",
+                          c->cred.pid, c->cred.uid, l.connections);
         return r;
 }
 

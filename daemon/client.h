@@ -48,6 +48,8 @@ struct reply {
                 struct hp_list_reply list;
                 struct hp_status_reply status;
                 struct hp_users_reply users;
+                struct hp_log_level_reply log_level;
+                struct hp_counter_reply counter;
         } u;
         int fd;
 };
@@ -104,6 +106,13 @@ struct client_ops {
         void (*answered)(struct client *c, int result, const struct reply *r);
 };
 
+/* Replies are counted by status: 0, a common errno, or any other. */
+#define CLIENT_ANSWER_KINDS 10
+/* The kind of a status (0 or a positive errno), and the errno of a kind
+ * (-1 for the last: any other). */
+unsigned client_answer_kind(int status);
+int client_answer_errno(unsigned kind);
+
 struct clients {
         struct event_base *base;
         struct hpd *hpd;
@@ -117,7 +126,8 @@ struct clients {
         unsigned count, max;
         int stopping; /* client_free_all(): leave the sockets as they are */
         struct event *accept_ev;
-        struct event *accept_pause; /* re-enables accept after EMFILE */
+        struct event *accept_pause;            /* re-enables accept after EMFILE */
+        uint64_t answers[CLIENT_ANSWER_KINDS]; /* replies sent, by client_answer_kind() */
 };
 
 /* Start accepting on listen_fd, at most max clients at once, and as many

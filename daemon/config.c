@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "policy.h"
 
 struct parse {
@@ -50,6 +51,7 @@ void config_defaults(struct config *c, uint64_t mem_total)
                     .fork_holds = 64,
                 },
             .all_users = mem_total / 2,
+            .log_level = LOG_INFO,
         };
 }
 
@@ -258,9 +260,14 @@ static int daemon_key(struct parse *p, const char *key, const char *v)
                 free(c->backend);
                 c->backend = strcmp(v, "memfd") ? strdup(v + 10) : NULL;
         } else if (strcmp(key, "LogLevel") == 0) {
-                if (strcmp(v, "info") && strcmp(v, "debug"))
-                        return fail(p, key, "'%s' is neither info nor debug", v);
-                c->verbose = strcmp(v, "debug") == 0;
+                int prio = log_level_parse(v);
+
+                if (prio < 0)
+                        return fail(p, key,
+                                    "'%s' is not one of emerg, alert, crit, err, "
+                                    "warning, notice, info, debug",
+                                    v);
+                c->log_level = prio;
         } else {
                 return fail(p, key, "%s", "unknown key");
         }

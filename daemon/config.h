@@ -56,7 +56,7 @@ struct config {
         gid_t socket_group; /* SocketGroup=, (gid_t)-1: leave it */
         unsigned idle_exit; /* IdleExitSec= */
         char *backend;      /* Backend=: "memfd" or "hugetlbfs:DIR" */
-        int verbose;        /* LogLevel=debug */
+        int log_level;      /* LogLevel=: a syslog priority, LOG_ERR .. LOG_DEBUG */
         /* [Pool] */
         int grow;          /* Grow= */
         uint64_t max_grow; /* MaxGrow=: bytes the daemon may add, all sizes */

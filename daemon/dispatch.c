@@ -34,6 +34,8 @@ static const struct route routes[HP_MSG_TYPE_END] = {
     [HP_MSG_REMOVE] = {HP_MSG_REMOVE_REPLY, 0, 0, 1, admin_remove},
     [HP_MSG_USERS] = {HP_MSG_USERS_REPLY, 0, 0, 0, admin_users},
     [HP_MSG_STAT] = {HP_MSG_STAT_REPLY, 0, 0, 0, admin_stat},
+    [HP_MSG_LOG_LEVEL] = {HP_MSG_LOG_LEVEL_REPLY, 0, 0, 0, admin_log_level},
+    [HP_MSG_COUNTER] = {HP_MSG_COUNTER_REPLY, 0, 0, 0, admin_counter},
 };
 
 int dispatch_check(void)

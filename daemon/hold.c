@@ -119,9 +119,10 @@ int hold_fork(struct client *c, const struct hp_msg *m, struct reply *r)
                           l.fork_holds, 0, 0, 0);
         if (err < 0) {
                 if (err == -EDQUOT && user_should_log(&c->hpd->users, c->cred.uid, USER_FORK_HOLDS))
-                        log_warn("client pid=%d uid=%u: fork hold refused: %" PRIu64
-                                 " is its MaxForkHolds= (logged once)",
-                                 c->cred.pid, c->cred.uid, l.fork_holds);
+                        log_event(LOG_WARNING, &LOG_REFUSED(&c->cred, EDQUOT),
+                                  "client pid=%d uid=%u: fork hold refused: %" PRIu64
+                                  " is its MaxForkHolds= (logged once)",
+                                  c->cred.pid, c->cred.uid, l.fork_holds);
                 free(h);
                 return err;
         }

@@ -47,6 +47,8 @@ struct hpd {
         struct notify *notify;   /* notify.c */
         struct event *progress;  /* request.c: the PROGRESS timer */
         time_t started;          /* main.c */
+        uint64_t created;        /* segref.c: segments made since start (hugepagectl status) */
+        uint64_t destroyed;      /* segref.c: segments whose last user went */
         int stopping;            /* main.c: shutting down; kept state is left alone */
 };
 

@@ -77,7 +77,8 @@ static void usage(FILE *f)
                 "      --backend memfd|hugetlbfs:DIR\n"
                 "                          where segments live (default memfd; a hugetlbfs\n"
                 "                          directory keeps them across restarts without systemd)\n"
-                "  -v, --verbose           log every connection and segment\n"
+                "  -v, --verbose           log every connection and segment (--log-level debug)\n"
+                "      --log-level LEVEL   err, warning, notice, info (the default) or debug\n"
                 "  -h, --help              this text\n"
                 "      --version           the version\n");
 }
@@ -101,7 +102,7 @@ static int check_options(const struct options *o)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_BACKEND };
+        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_BACKEND, OPT_LOG_LEVEL };
         static const struct option longopts[] = {
             {"config", required_argument, NULL, 'c'},
             {"socket", required_argument, NULL, 's'},
@@ -111,6 +112,7 @@ static int parse(int argc, char **argv, struct options *o)
             {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
             {"backend", required_argument, NULL, OPT_BACKEND},
             {"verbose", no_argument, NULL, 'v'},
+            {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
             {0},
@@ -127,6 +129,7 @@ static int parse(int argc, char **argv, struct options *o)
             {OPT_IDLE_EXIT, "Daemon", "IdleExitSec", NULL},
             {OPT_BACKEND, "Daemon", "Backend", NULL},
             {'v', "Daemon", "LogLevel", "debug"},
+            {OPT_LOG_LEVEL, "Daemon", "LogLevel", NULL},
         };
         int c;
 
@@ -197,7 +200,7 @@ static void apply(struct hpd *hpd, struct config *c)
                 free(hpd->config);
         }
         hpd->config = c;
-        log_init(c->verbose);
+        log_set_level(c->log_level);
         pool_set_growth(&hpd->pool, c->grow, c->max_grow);
 }
 
@@ -340,7 +343,7 @@ int main(int argc, char **argv)
         hpd.ledger.fd = -1; /* inactive until restore_finish() */
         if (parse(argc, argv, &o) < 0)
                 return 2;
-        log_init(0);
+        log_setup();
         run = (struct run){&hpd, &o, pool_meminfo("MemTotal")};
         if (!(c = load(&o, run.mem_total)))
                 return 1;

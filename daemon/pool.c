@@ -243,6 +243,8 @@ int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool
                 return -ENOMEM;
         }
         /* A persistent pool may grow by less than asked (no contiguous memory). */
+        g->pages = after > from ? after - from : 0;
+        __atomic_add_fetch(&ps->pages_added, g->pages, __ATOMIC_RELAXED);
         g->pages = after > g->base ? after - g->base : 0;
         if (!ps->surplus && g->pages < missing) {
                 pool_ungrow(ps, g);
@@ -263,6 +265,9 @@ void pool_ungrow(struct pool_size *ps, const struct pool_growth *g)
         if (read_setting(ps, &now) < 0 ||
             write_setting(ps, now > g->pages ? now - g->pages : 0) < 0)
                 log_warn("pool: cannot lower %s/%s: %s", ps->dir, setting(ps), errname(errno));
+        else
+                __atomic_add_fetch(&ps->pages_returned, now > g->pages ? g->pages : now,
+                                   __ATOMIC_RELAXED);
 }
 
 void pool_undo(struct pool_size *ps, const struct pool_growth *g)
@@ -275,7 +280,8 @@ void pool_undo(struct pool_size *ps, const struct pool_growth *g)
         if (now > g->base) {
                 uint64_t to = now - g->base > g->pages ? now - g->pages : g->base;
 
-                write_setting(ps, to);
+                if (write_setting(ps, to) == 0)
+                        __atomic_add_fetch(&ps->pages_returned, now - to, __ATOMIC_RELAXED);
                 log_info("pool: took back %" PRIu64 " pages of %" PRIu64
                          " kB a previous daemon raised %s by",
                          now - to, ps->page_size / 1024, setting(ps));

@@ -25,6 +25,9 @@ struct pool_size {
         uint64_t page_size; /* bytes */
         int surplus;        /* grows by nr_overcommit_hugepages (else nr_hugepages) */
         char dir[320];      /* /sys/kernel/mm/hugepages/hugepages-<N>kB */
+        /* Since start (atomic: the worker's): pages the daemon raised the
+         * setting by, and lowered it by again. */
+        uint64_t pages_added, pages_returned;
 };
 
 struct pool {

@@ -75,8 +75,8 @@ static int create(struct client *c, struct pool_size *ps)
         return REPLY_LATER;
 }
 
-/* The whole of ALLOC, from c->req; also run again for those who waited. */
-static int alloc(struct client *c, struct reply *r)
+/* What ALLOC of c->req comes to: a grant, a wait, or a refusal. */
+static int decide(struct client *c, struct reply *r)
 {
         const struct hp_alloc *a = &c->req.u.alloc;
         struct hpd *hpd = c->hpd;
@@ -110,8 +110,19 @@ static int alloc(struct client *c, struct reply *r)
                 err = -EINVAL;
         else
                 return grant(c, s, r);
-        log_debug("client pid=%d uid=%u: key=%" PRId32 ": %s", c->cred.pid, c->cred.uid, a->key,
-                  errname(err));
+        return err;
+}
+
+/* The whole of ALLOC, from c->req; also run again for those who waited. A
+ * refusal is logged at debug: refusals are a program's business, and many. */
+static int alloc(struct client *c, struct reply *r)
+{
+        int err = decide(c, r);
+
+        if (err < 0)
+                log_event(LOG_DEBUG, &LOG_REFUSED_KEY(&c->cred, c->req.u.alloc.key, err),
+                          "client pid=%d uid=%u: key=%" PRId32 ": %s", c->cred.pid, c->cred.uid,
+                          c->req.u.alloc.key, errname(err));
         return err;
 }
 
@@ -146,8 +157,9 @@ void request_created(struct hpd *hpd, struct segment *s)
         if (creator) {
                 creator->wait_seg = NULL;
                 if (s->error)
-                        log_info("client pid=%d uid=%u: key=%" PRId32 ": %s", creator->cred.pid,
-                                 creator->cred.uid, s->key, errname(s->error));
+                        log_event(LOG_INFO, &LOG_REFUSED_KEY(&creator->cred, s->key, s->error),
+                                  "client pid=%d uid=%u: key=%" PRId32 ": %s", creator->cred.pid,
+                                  creator->cred.uid, s->key, errname(s->error));
                 finish(creator, s->error ? s->error : grant(creator, s, &r), &r);
         }
         /* Everyone who waited asks again, now that the segment is made or gone. */

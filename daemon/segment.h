@@ -47,6 +47,7 @@ struct segment {
         uint64_t made;          /* worker: bytes of memory made so far */
         uint64_t grown[2];      /* worker: the pool growth held while making it */
         struct client *creator; /* waits for this segment to be made; NULL if gone */
+        pid_t creator_pid;      /* who asked for it (for the log) */
         struct list waiters;    /* other clients waiting for it (client.wait_link) */
 
         struct hnode by_id;

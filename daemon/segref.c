@@ -36,8 +36,15 @@ static void destroy(struct hpd *hpd, struct segment *s)
         if (hpd->stopping && s->ready)
                 return;
         if (s->ready)
-                log_info("segment id=%" PRIu64 " key=%" PRId32 ": destroyed, its last user gone",
-                         s->id, s->key);
+                hpd->destroyed++;
+        if (s->ready)
+                log_event(LOG_INFO,
+                          &(struct log_ctx){.fields = LOG_KEY | LOG_SEGMENT,
+                                            .message_id = LOG_ID_DESTROYED,
+                                            .key = s->key,
+                                            .segment = s->id},
+                          "segment id=%" PRIu64 " key=%" PRId32 ": destroyed, its last user gone",
+                          s->id, s->key);
         keep_forget(&hpd->keep, s);
         segment_unlink(&hpd->segs, s);
         user_uncharge(&hpd->users, &s->bytes);
@@ -270,9 +277,10 @@ int segref_create(struct hpd *hpd, const struct creds *cr, int32_t key, uint64_t
 
         if (!keep_room(&hpd->keep)) {
                 if (user_should_log(&hpd->users, cr->uid, USER_SEGMENTS))
-                        log_warn("client pid=%d uid=%u: key=%" PRId32 " refused: systemd's store "
-                                 "is full (%u entries; ENOSPC; logged once)",
-                                 cr->pid, (unsigned)cr->uid, key, hpd->keep.store_max);
+                        log_event(LOG_WARNING, &LOG_REFUSED_KEY(cr, key, ENOSPC),
+                                  "client pid=%d uid=%u: key=%" PRId32 " refused: systemd's store "
+                                  "is full (%u entries; ENOSPC; logged once)",
+                                  cr->pid, (unsigned)cr->uid, key, hpd->keep.store_max);
                 return -ENOSPC;
         }
         s = segment_new(&hpd->segs, key, size, ps, cr->uid, cr->gid, mode);
@@ -282,17 +290,17 @@ int segref_create(struct hpd *hpd, const struct creds *cr, int32_t key, uint64_t
         r = charge(hpd, s, &l, 0);
         if (r < 0) {
                 if (r == -EDQUOT && user_should_log(&hpd->users, cr->uid, USER_BYTES))
-                        log_warn("client pid=%d uid=%u: key=%" PRId32 " %" PRIu64
-                                 " bytes refused: over its limits (EDQUOT; logged once)",
-                                 cr->pid, (unsigned)cr->uid, key, size);
+                        log_event(LOG_WARNING, &LOG_REFUSED_KEY(cr, key, EDQUOT),
+                                  "client pid=%d uid=%u: key=%" PRId32 " %" PRIu64
+                                  " bytes refused: over its limits (EDQUOT; logged once)",
+                                  cr->pid, (unsigned)cr->uid, key, size);
                 segment_unlink(&hpd->segs, s);
                 segment_free(s);
                 return r;
         }
-        log_info("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 " %" PRIu64
-                 " bytes of %" PRIu64 " kB pages, mode %03o: creating",
-                 cr->pid, (unsigned)cr->uid, s->key, s->id, s->size, s->page_size / 1024,
-                 (unsigned)s->mode);
+        log_debug("client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 ": creating", cr->pid,
+                  (unsigned)cr->uid, s->key, s->id);
+        s->creator_pid = cr->pid;
         worker_create(hpd->worker, s);
         *out = s;
         return 0;
@@ -302,7 +310,19 @@ void segref_made(struct hpd *hpd, struct segment *s)
 {
         if (s->error == 0) {
                 s->ready = 1;
+                hpd->created++;
                 keep_segment(&hpd->keep, s);
+                log_event(LOG_INFO,
+                          &(struct log_ctx){.fields = LOG_KEY | LOG_SEGMENT | LOG_PEER,
+                                            .message_id = LOG_ID_CREATED,
+                                            .key = s->key,
+                                            .segment = s->id,
+                                            .pid = s->creator_pid,
+                                            .uid = s->uid},
+                          "client pid=%d uid=%u: key=%" PRId32 " id=%" PRIu64 " %" PRIu64
+                          " bytes of %" PRIu64 " kB pages, mode %03o: created",
+                          (int)s->creator_pid, (unsigned)s->uid, s->key, s->id, s->size,
+                          s->page_size / 1024, (unsigned)s->mode);
         } else {
                 segment_unlink(&hpd->segs, s); /* the key is free for the next try */
         }

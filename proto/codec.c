@@ -30,6 +30,8 @@ _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_users_reply) <= HP_MSG_M
 _Static_assert(sizeof(struct hp_list_reply) == 104, "list reply layout");
 _Static_assert(sizeof(struct hp_status_reply) == 216, "status reply layout");
 _Static_assert(sizeof(struct hp_target) == 16, "remove layout");
+_Static_assert(sizeof(struct hp_log_level_reply) == 16, "log level reply layout");
+_Static_assert(sizeof(struct hp_counter_reply) == 56, "counter reply layout");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_status_reply) <= HP_MSG_MAX, "max");
 _Static_assert(sizeof(struct hp_hdr) + sizeof(struct hp_alloc_reply) <= HP_MSG_MAX, "max size");
 
@@ -63,6 +65,10 @@ static const struct {
     [HP_MSG_PROGRESS] = {"PROGRESS", sizeof(struct hp_status), 0},
     [HP_MSG_STAT] = {"STAT", sizeof(struct hp_target), 1},
     [HP_MSG_STAT_REPLY] = {"STAT_REPLY", sizeof(struct hp_list_reply), 0},
+    [HP_MSG_LOG_LEVEL] = {"LOG_LEVEL", sizeof(struct hp_log_level), 1},
+    [HP_MSG_LOG_LEVEL_REPLY] = {"LOG_LEVEL_REPLY", sizeof(struct hp_log_level_reply), 0},
+    [HP_MSG_COUNTER] = {"COUNTER", sizeof(struct hp_counter), 1},
+    [HP_MSG_COUNTER_REPLY] = {"COUNTER_REPLY", sizeof(struct hp_counter_reply), 0},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -155,6 +161,17 @@ static int body_ok(const struct hp_msg *m)
         case HP_MSG_STAT:
                 return m->u.target.reserved == 0 && m->u.target.key >= 0 &&
                        (m->u.target.key != 0) != (m->u.target.id != 0);
+        case HP_MSG_LOG_LEVEL:
+                return m->u.log_level.level >= -1 && m->u.log_level.level <= 7 &&
+                       m->u.log_level.reserved == 0;
+        case HP_MSG_LOG_LEVEL_REPLY:
+                return status_ok(&m->u.log_level_reply.st) && m->u.log_level_reply.level >= 0 &&
+                       m->u.log_level_reply.level <= 7 && m->u.log_level_reply.reserved == 0;
+        case HP_MSG_COUNTER:
+                return m->u.counter.reserved == 0;
+        case HP_MSG_COUNTER_REPLY:
+                return status_ok(&m->u.counter_reply.st) &&
+                       memchr(m->u.counter_reply.name, 0, sizeof(m->u.counter_reply.name));
         case HP_MSG_PROGRESS:
                 return status_ok(&m->u.status) && m->u.status.status == 0;
         case HP_MSG_RELEASE_REPLY:

@@ -65,7 +65,11 @@ enum hp_msg_type {
                                    * client whose HELLO had HP_HELLO_PROGRESS */
         HP_MSG_STAT = 24,         /* req: struct hp_target; hugepagectl show, and the API */
         HP_MSG_STAT_REPLY = 25,   /* reply: struct hp_list_reply */
-        HP_MSG_TYPE_END = 26,     /* one past the last; not a message */
+        HP_MSG_LOG_LEVEL = 26,    /* req: struct hp_log_level; hugepagectl log-level */
+        HP_MSG_LOG_LEVEL_REPLY = 27, /* reply: struct hp_log_level_reply */
+        HP_MSG_COUNTER = 28,         /* req: struct hp_counter; hugepagectl status, for root */
+        HP_MSG_COUNTER_REPLY = 29,   /* reply: struct hp_counter_reply; ENOENT after the last */
+        HP_MSG_TYPE_END = 30,        /* one past the last; not a message */
 };
 
 struct hp_hdr {
@@ -230,6 +234,34 @@ struct hp_target {
         uint64_t id;
 };
 
+/* The daemon's log level (a syslog priority, 0 emerg .. 7 debug): set it
+ * (root only), or with -1 only ask. The reply has the level now in force. */
+struct hp_log_level {
+        int32_t level;
+        uint32_t reserved;
+};
+
+struct hp_log_level_reply {
+        struct hp_status st;
+        int32_t level;
+        uint32_t reserved;
+};
+
+/* The daemon's counters since it started, one a reply by index from 0
+ * (root only: they tell of every user). */
+struct hp_counter {
+        uint32_t index;
+        uint32_t reserved;
+};
+
+#define HP_COUNTER_NAME 40
+
+struct hp_counter_reply {
+        struct hp_status st;
+        char name[HP_COUNTER_NAME]; /* NUL-terminated: [a-z0-9_A-Z]+ */
+        uint64_t value;
+};
+
 /* hugepagectl users and status: the first user with uid >= from_uid that
  * holds anything, in uid order (root may see every user; anyone else only
  * itself, and gets its own entry even when it holds nothing). */
@@ -276,6 +308,10 @@ struct hp_msg {
                 struct hp_target target;
                 struct hp_users users;
                 struct hp_users_reply users_reply;
+                struct hp_log_level log_level;
+                struct hp_log_level_reply log_level_reply;
+                struct hp_counter counter;
+                struct hp_counter_reply counter_reply;
                 struct hp_status status;
         } u;
 };

@@ -260,6 +260,89 @@ START_TEST(behaves_like_its_neighbours)
 }
 END_TEST
 
+/* The value of "name": N in a JSON text, or -1. */
+static long long json_number(const char *text, const char *name)
+{
+        char pat[96];
+        const char *p;
+
+        snprintf(pat, sizeof(pat), "\"%s\": ", name);
+        p = strstr(text, pat);
+        return p && p[strlen(pat)] != 'n' ? atoll(p + strlen(pat)) : -1;
+}
+
+/* Counters since start, for root: segments made and destroyed, answers by
+ * errno, pool pages added and given back (the kernel's setting moved). */
+START_TEST(status_counts_since_start)
+{
+        char out[8192];
+        uint64_t over = pool_overcommit(MB2), before = pool_total(MB2);
+        char *p;
+
+        pool_set(MB2, pool_used(MB2)); /* no free page: the create grows the pool */
+        p = make(0x91, MB2, 0600);
+        ck_assert_uint_gt(pool_overcommit(MB2) + pool_total(MB2), over + pool_used(MB2) - 1);
+        ck_assert_str_eq(try_key(0x92), "ENOENT");
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert(wait_key_gone(0x91, 2000));
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"status", "--json", NULL}), 0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        ck_assert_int_eq(json_number(out, "segments_created"), 1);
+        ck_assert_int_eq(json_number(out, "segments_destroyed"), 1);
+        ck_assert_int_ge(json_number(out, "answers_ENOENT"), 2); /* try_key and wait_key_gone */
+        ck_assert_int_ge(json_number(out, "answers_ok"), 2);
+        ck_assert_int_eq(json_number(out, "pool_pages_added_2048kB"), 1);
+        ck_assert_int_eq(json_number(out, "pool_pages_returned_2048kB"), 1);
+        ck_assert_int_eq(ctl_stdout(0, out, sizeof(out), (const char *const[]){"status", NULL}), 0);
+        ck_assert_ptr_nonnull(strstr(out, "counters since start:"));
+        ck_assert_ptr_nonnull(strstr(out, "segments_destroyed               1"));
+        /* They tell of every user: others get none. */
+        ck_assert_int_eq(
+            ctl_stdout(NOBODY, out, sizeof(out), (const char *const[]){"status", "-j", NULL}), 0);
+        ck_assert_msg(json_ok(out), "not JSON: %s", out);
+        ck_assert_ptr_nonnull(strstr(out, "\"counters\": null"));
+        ck_assert_int_eq(
+            ctl_stdout(NOBODY, out, sizeof(out), (const char *const[]){"status", NULL}), 0);
+        ck_assert_ptr_null(strstr(out, "counters"));
+        pool_set(MB2, before);
+}
+END_TEST
+
+/* log-level: anyone may ask, root may set it, until SIGHUP. */
+START_TEST(log_level_at_run_time)
+{
+        char out[512];
+
+        ck_assert_int_eq(
+            ctl_stdout(NOBODY, out, sizeof(out), (const char *const[]){"log-level", NULL}), 0);
+        ck_assert_str_eq(out, "info\n");
+        ck_assert_int_eq(
+            ctl_run(NOBODY, out, sizeof(out), (const char *const[]){"log-level", "debug", NULL}),
+            1);
+        ck_assert_ptr_nonnull(strstr(out, "only root may set the log level"));
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"log-level", "debug", NULL}), 0);
+        ck_assert_str_eq(out, "debug\n");
+        ck_assert_int_eq(
+            ctl_stdout(0, out, sizeof(out), (const char *const[]){"--json", "log-level", NULL}), 0);
+        ck_assert_str_eq(out, "{\"log_level\": \"debug\"}\n");
+        ck_assert_int_eq(
+            ctl_run(0, out, sizeof(out), (const char *const[]){"log-level", "loud", NULL}), 2);
+        ck_assert_ptr_nonnull(strstr(out, "unknown log level 'loud'"));
+        /* SIGHUP: the configuration's level (none here: info) again. */
+        ck_assert_int_eq(kill(hp_daemon.pid, SIGHUP), 0);
+        for (int i = 0; i < 200; i++) {
+                ck_assert_int_eq(
+                    ctl_stdout(0, out, sizeof(out), (const char *const[]){"log-level", NULL}), 0);
+                if (strcmp(out, "info\n") == 0)
+                        break;
+                usleep(10000);
+        }
+        ck_assert_str_eq(out, "info\n");
+}
+END_TEST
+
 static Suite *ctl_suite(void)
 {
         Suite *s = suite_create("hugepagectl");
@@ -273,6 +356,8 @@ static Suite *ctl_suite(void)
         tcase_add_test(tc, remove_is_for_owner_or_root_and_waits_for_users);
         tcase_add_test(tc, remove_by_id);
         tcase_add_test(tc, exit_codes_and_messages);
+        tcase_add_test(tc, status_counts_since_start);
+        tcase_add_test(tc, log_level_at_run_time);
         tcase_add_test(tc, behaves_like_its_neighbours);
         suite_add_tcase(s, tc);
         return s;

@@ -40,7 +40,8 @@ mkdir "$work/verify"
 sed -e "s|/usr/local/sbin/hugepaged|$BUILD/daemon/hugepaged|" "$work/hugepaged.service" \
         >"$work/verify/hugepaged.service"
 cp "$work/hugepaged.socket" "$work/verify/"
-out=$(cd "$work/verify" && systemd-analyze verify ./hugepaged.socket ./hugepaged.service 2>&1)
+# Its Documentation= man: pages are looked up: the build's.
+out=$(cd "$work/verify" && MANPATH=$BUILD/man systemd-analyze verify ./hugepaged.socket ./hugepaged.service 2>&1)
 if [ $? -eq 0 ] && [ -z "$out" ]; then ok "systemd-analyze verify prints nothing"; else bad "verify: $out"; fi
 # systemd 252 reads --threshold in tenths (0-100) and refuses "2.0": 20 is an
 # exposure of 2.0. The printed score is compared with 2.0 as well.
@@ -122,6 +123,42 @@ in_ct install -m 0755 "$helper" /usr/local/bin/hp-helper
 out=$(in_ct runuser -u nobody -- /usr/local/bin/hp-helper try 12 2097152 3 01600)
 [ "$out" = OK ] && ok "an unprivileged client gets a segment of its own" ||
         bad "unprivileged client: $out; $(in_ct journalctl -u hugepaged.service --no-pager | tail -3)"
+
+# The journal's own fields: journalctl finds key 12's creation and
+# destruction by HUGEPAGED_KEY= and MESSAGE_ID=, with the segment and peer.
+# A refusal is logged at debug: the level is raised at run time to see it.
+in_ct install -m 0755 "$BUILD/client/hugepagectl" /usr/local/bin/hugepagectl
+journal_has() { # KEY CHECK: CHECK (python, over the entries e of key KEY) true within 5 s
+        for _ in $(seq 50); do
+                in_ct journalctl -u hugepaged.service -o json --no-pager "HUGEPAGED_KEY=$1" >"$work/j.json"
+                python3 - "$work/j.json" "$2" <<'PY' && return 0
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
+PY
+                sleep 0.1
+        done
+        return 1
+}
+created=48638f7036bd44ffa15c0936742ba941
+destroyed=1cd22611bced460cb5538112eeec0290
+refused=f832194bbbd84cde8fc2bfbaed33f6c0
+if journal_has 12 "any(x.get('MESSAGE_ID') == '$created' and x.get('HUGEPAGED_PEER_UID') == '65534' and
+                x.get('HUGEPAGED_SEGMENT') and x.get('HUGEPAGED_PEER_PID') and x.get('PRIORITY') == '6' for x in e) and
+                any(x.get('MESSAGE_ID') == '$destroyed' and x.get('HUGEPAGED_SEGMENT') for x in e)"; then
+        ok "journal: key 12 created and destroyed, with MESSAGE_ID=, HUGEPAGED_KEY=, _SEGMENT=, _PEER_PID=, _PEER_UID="
+else
+        bad "journal fields: $(in_ct journalctl -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=12 | tail -2)"
+fi
+level=$(in_ct /usr/local/bin/hugepagectl log-level debug)
+in_ct runuser -u nobody -- /usr/local/bin/hp-helper try 13 2097152 1 0 >/dev/null
+if [ "$level" = debug ] && journal_has 13 "any(x.get('MESSAGE_ID') == '$refused' and x.get('ERRNO') == '2' and
+                x.get('PRIORITY') == '7' and x.get('HUGEPAGED_PEER_UID') == '65534' for x in e)"; then
+        ok "journal: at log level debug (set at run time) a refusal has ERRNO=2 and its MESSAGE_ID="
+else
+        bad "refusal in the journal (level '$level'): $(in_ct journalctl -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=13 | tail -2)"
+fi
+in_ct /usr/local/bin/hugepagectl log-level info >/dev/null
 
 # Watchdog: a daemon whose loop is stuck (stopped) is killed and restarted.
 pid=$(show MainPID)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "config.h"
 #include "policy.h"
@@ -63,6 +64,9 @@ START_TEST(defaults)
         ck_assert_int_eq(c.grow, 1);
         ck_assert_uint_eq(c.socket_mode, 0666);
         ck_assert_ptr_null(c.socket);
+        ck_assert_int_eq(c.log_level, LOG_INFO);
+        ck_assert_int_eq(load("[Daemon]\nLogLevel=warning\n"), 0);
+        ck_assert_int_eq(c.log_level, LOG_WARNING);
 }
 END_TEST
 
@@ -83,7 +87,7 @@ START_TEST(every_key_and_trailing_comments)
         ck_assert_uint_eq(c.socket_mode, 0660);
         ck_assert_uint_eq(c.idle_exit, 600);
         ck_assert_str_eq(c.backend, "/mnt/huge");
-        ck_assert_int_eq(c.verbose, 1);
+        ck_assert_int_eq(c.log_level, LOG_DEBUG);
         ck_assert_uint_eq(c.defaults.bytes, UINT64_C(8) << 30);
         ck_assert_uint_eq(c.defaults.connections, 64);
         ck_assert_uint_eq(c.defaults.nsizes, 1);
@@ -110,6 +114,7 @@ START_TEST(errors_name_file_line_and_key)
         ck_assert_str_eq(err, "test.conf:2: MaxBytes3M=: 3M: not a page size");
         ck_assert_int_eq(load("[Daemon]\nSocketMode=0999\n"), -EINVAL);
         ck_assert_int_eq(load("[Daemon]\nBackend=tmpfs\n"), -EINVAL);
+        ck_assert_int_eq(load("[Daemon]\nLogLevel=loud\n"), -EINVAL);
         ck_assert_int_eq(load("[Daemon]\nRestoreGraceSec=30\n"), -EINVAL); /* gone in 0.2 */
         ck_assert_int_eq(load("[User:4294967295]\nMaxBytes=1G\n"), -EINVAL);
         /* The first error is the one reported. */

@@ -91,7 +91,21 @@ static size_t sample(uint16_t type, void *body)
                     (struct hp_status_reply){.nsizes = 1, .version = "0.1.0"};
                 break;
         case HP_MSG_REMOVE:
+        case HP_MSG_STAT:
                 *(struct hp_target *)body = (struct hp_target){.key = 42};
+                break;
+        case HP_MSG_LOG_LEVEL:
+                *(struct hp_log_level *)body = (struct hp_log_level){.level = -1};
+                break;
+        case HP_MSG_LOG_LEVEL_REPLY:
+                *(struct hp_log_level_reply *)body = (struct hp_log_level_reply){.level = 7};
+                break;
+        case HP_MSG_COUNTER:
+                *(struct hp_counter *)body = (struct hp_counter){.index = 3};
+                break;
+        case HP_MSG_COUNTER_REPLY:
+                *(struct hp_counter_reply *)body =
+                    (struct hp_counter_reply){.name = "segments_created", .value = 3};
                 break;
         case HP_MSG_RELEASE_REPLY:
         case HP_MSG_USERS:
@@ -128,7 +142,8 @@ START_TEST(every_type_round_trips)
                 int n = hp_proto_encode(buf, sizeof(buf), t, 1000 + t, body, len);
 
                 ck_assert_int_eq(n, (int)(sizeof(struct hp_hdr) + len));
-                ck_assert_int_eq(hp_proto_decode(buf, (size_t)n, dir_of(t), &m), 0);
+                ck_assert_msg(hp_proto_decode(buf, (size_t)n, dir_of(t), &m) == 0, "%s refused",
+                              hp_proto_type_name(t));
                 ck_assert_uint_eq(m.hdr.type, t);
                 ck_assert_uint_eq(m.hdr.seq, 1000u + t);
                 ck_assert_int_eq(memcmp(&m.u, body, len), 0);
@@ -275,6 +290,20 @@ START_TEST(reserved_fields_and_ranges)
                 expect_bad(HP_MSG_STATUS_REPLY, offsetof(struct hp_status_reply, version), noterm,
                            16);
                 expect_bad(HP_MSG_LIST_REPLY, offsetof(struct hp_list_reply, reserved), &one, 4);
+                expect_bad(HP_MSG_STAT, offsetof(struct hp_target, id), &id7, 8);
+                expect_bad(HP_MSG_LOG_LEVEL, offsetof(struct hp_log_level, level), &nine, 4);
+                expect_bad(HP_MSG_LOG_LEVEL_REPLY, offsetof(struct hp_log_level_reply, level),
+                           &nine, 4);
+                expect_bad(HP_MSG_COUNTER, offsetof(struct hp_counter, reserved), &one, 4);
+        }
+        {
+                char noterm[HP_COUNTER_NAME];
+                int32_t minus2 = -2;
+
+                memset(noterm, 'x', sizeof(noterm));
+                expect_bad(HP_MSG_COUNTER_REPLY, offsetof(struct hp_counter_reply, name), noterm,
+                           sizeof(noterm));
+                expect_bad(HP_MSG_LOG_LEVEL, offsetof(struct hp_log_level, level), &minus2, 4);
         }
         expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, ino), &zero64, 8);
         expect_bad(HP_MSG_FORK, offsetof(struct hp_fork, flags), &one, 4);
