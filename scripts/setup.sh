@@ -5,10 +5,11 @@
 set -euo pipefail
 
 # systemd-container and debootstrap: the tests boot a real systemd in a container;
-# dpkg-dev: CPack's .deb takes its Depends: from dpkg-shlibdeps.
+# dpkg-dev, debhelper, lintian: the Debian packages are built (debian/) and
+# checked in the suite.
 # python3: the tests read hugepagectl's JSON with a real JSON parser.
 packages=(build-essential cmake pkgconf libevent-dev libsystemd-dev libinih-dev check clang-format git python3
-        systemd-container debootstrap man-db groff-base dpkg-dev)
+        systemd-container debootstrap man-db groff-base dpkg-dev debhelper lintian)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

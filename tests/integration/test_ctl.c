@@ -84,7 +84,7 @@ START_TEST(status_reports_the_kernel_pool)
         make(0, MB2, 0);
         ck_assert_int_eq(
             ctl_run(0, out, sizeof(out), (const char *const[]){"--json", "status", NULL}), 0);
-        ck_assert_ptr_nonnull(strstr(out, "\"version\": \"0.1.0\", \"protocol\": 1"));
+        ck_assert_ptr_nonnull(strstr(out, "\"version\": \"0.2.0\", \"protocol\": 1"));
         ck_assert_ptr_nonnull(strstr(out, "\"segments\": 2, \"bytes\": 6291456"));
         snprintf(expect, sizeof(expect), "{\"page_size\": 2097152, \"total\": %llu, \"free\": %llu",
                  (unsigned long long)pool_total(MB2), (unsigned long long)pool_free(MB2));
