@@ -130,7 +130,7 @@ out=$(in_ct runuser -u nobody -- /usr/local/bin/hp-helper try 12 2097152 3 01600
 in_ct install -m 0755 "$BUILD/client/hugepagectl" /usr/local/bin/hugepagectl
 journal_has() { # KEY CHECK: CHECK (python, over the entries e of key KEY) true within 5 s
         for _ in $(seq 50); do
-                in_ct journalctl -u hugepaged.service -o json --no-pager "HUGEPAGED_KEY=$1" >"$work/j.json"
+                in_ct journalctl -b -u hugepaged.service -o json --no-pager "HUGEPAGED_KEY=$1" >"$work/j.json"
                 python3 - "$work/j.json" "$2" <<'PY' && return 0
 import json, sys
 e = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -148,7 +148,7 @@ if journal_has 12 "any(x.get('MESSAGE_ID') == '$created' and x.get('HUGEPAGED_PE
                 any(x.get('MESSAGE_ID') == '$destroyed' and x.get('HUGEPAGED_SEGMENT') for x in e)"; then
         ok "journal: key 12 created and destroyed, with MESSAGE_ID=, HUGEPAGED_KEY=, _SEGMENT=, _PEER_PID=, _PEER_UID="
 else
-        bad "journal fields: $(in_ct journalctl -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=12 | tail -2)"
+        bad "journal fields: $(in_ct journalctl -b -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=12 | tail -2)"
 fi
 level=$(in_ct /usr/local/bin/hugepagectl log-level debug)
 in_ct runuser -u nobody -- /usr/local/bin/hp-helper try 13 2097152 1 0 >/dev/null
@@ -156,7 +156,7 @@ if [ "$level" = debug ] && journal_has 13 "any(x.get('MESSAGE_ID') == '$refused'
                 x.get('PRIORITY') == '7' and x.get('HUGEPAGED_PEER_UID') == '65534' for x in e)"; then
         ok "journal: at log level debug (set at run time) a refusal has ERRNO=2 and its MESSAGE_ID="
 else
-        bad "refusal in the journal (level '$level'): $(in_ct journalctl -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=13 | tail -2)"
+        bad "refusal in the journal (level '$level'): $(in_ct journalctl -b -u hugepaged.service -o json --no-pager HUGEPAGED_KEY=13 | tail -2)"
 fi
 in_ct /usr/local/bin/hugepagectl log-level info >/dev/null
 
