@@ -179,6 +179,13 @@ void client_finish(struct client *c, int result, const struct reply *r)
                 err.u.st.status = -result;
                 r = &err;
         }
+        if (c->reply_type == 0) {
+                /* A one-way request: recorded as answered, and taken out. */
+                c->owner->ops->answered(c, result, r);
+                consume(c);
+                resume(c);
+                return;
+        }
         fd = r->fd;
         n = hp_proto_encode(buf, sizeof(buf), c->reply_type, c->req.hdr.seq, &r->u, len);
         if (n < 0 || len > sizeof(r->u)) {

@@ -143,7 +143,9 @@ int client_listen(struct clients *cs, struct event_base *base, int listen_fd, un
 #define REPLY_LATER 1
 typedef int (*handler_fn)(struct client *c, const struct hp_msg *req, struct reply *r);
 
-/* Answer c's request in progress with a reply of c->reply_type: result < 0
+/* Answer c's request in progress with a reply of c->reply_type (0: a
+ * one-way request; nothing is sent, the request is recorded and taken out):
+ * result < 0
  * sends only that status (-result); otherwise r's body and descriptor.
  * Clears busy and lets reading resume once the reply is out. */
 void client_finish(struct client *c, int result, const struct reply *r);

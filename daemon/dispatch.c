@@ -13,7 +13,7 @@
 #include "session.h"
 
 struct route {
-        uint16_t reply;    /* the reply's type */
+        uint16_t reply;    /* the reply's type; 0: none (a one-way request) */
         unsigned greeting; /* HELLO itself: only first, and only once */
         unsigned with_fd;  /* the reply may carry a descriptor */
         unsigned effect;   /* changes something: its answer is recorded, and a
@@ -36,6 +36,7 @@ static const struct route routes[HP_MSG_TYPE_END] = {
     [HP_MSG_STAT] = {HP_MSG_STAT_REPLY, 0, 0, 0, admin_stat},
     [HP_MSG_LOG_LEVEL] = {HP_MSG_LOG_LEVEL_REPLY, 0, 0, 0, admin_log_level},
     [HP_MSG_COUNTER] = {HP_MSG_COUNTER_REPLY, 0, 0, 0, admin_counter},
+    [HP_MSG_DROP] = {0, 0, 0, 1, request_release},
 };
 
 int dispatch_check(void)
@@ -43,8 +44,9 @@ int dispatch_check(void)
         for (uint16_t t = 0; t < HP_MSG_TYPE_END; t++) {
                 if (!hp_proto_is_request(t))
                         continue;
-                if (!routes[t].handle || hp_proto_body_size(routes[t].reply) == 0 ||
-                    hp_proto_is_request(routes[t].reply)) {
+                if (!routes[t].handle ||
+                    (routes[t].reply && (hp_proto_body_size(routes[t].reply) == 0 ||
+                                         hp_proto_is_request(routes[t].reply)))) {
                         log_err("internal: request %s has no route", hp_proto_type_name(t));
                         return -ENOENT;
                 }

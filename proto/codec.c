@@ -69,6 +69,7 @@ static const struct {
     [HP_MSG_LOG_LEVEL_REPLY] = {"LOG_LEVEL_REPLY", sizeof(struct hp_log_level_reply), 0},
     [HP_MSG_COUNTER] = {"COUNTER", sizeof(struct hp_counter), 1},
     [HP_MSG_COUNTER_REPLY] = {"COUNTER_REPLY", sizeof(struct hp_counter_reply), 0},
+    [HP_MSG_DROP] = {"DROP", sizeof(struct hp_ref), 1},
 };
 
 size_t hp_proto_body_size(uint16_t type)
@@ -127,6 +128,7 @@ static int body_ok(const struct hp_msg *m)
                        (r->access == HP_ACCESS_RDONLY || r->access == HP_ACCESS_RDWR);
         }
         case HP_MSG_RELEASE:
+        case HP_MSG_DROP:
                 return m->u.ref.id != 0;
         case HP_MSG_FORK:
                 return m->u.fork.flags == 0 && m->u.fork.reserved == 0;

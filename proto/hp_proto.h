@@ -69,7 +69,8 @@ enum hp_msg_type {
         HP_MSG_LOG_LEVEL_REPLY = 27, /* reply: struct hp_log_level_reply */
         HP_MSG_COUNTER = 28,         /* req: struct hp_counter; hugepagectl status, for root */
         HP_MSG_COUNTER_REPLY = 29,   /* reply: struct hp_counter_reply; ENOENT after the last */
-        HP_MSG_TYPE_END = 30,        /* one past the last; not a message */
+        HP_MSG_DROP = 30,            /* req: struct hp_ref; RELEASE, one way: no reply */
+        HP_MSG_TYPE_END = 31,        /* one past the last; not a message */
 };
 
 struct hp_hdr {

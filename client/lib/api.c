@@ -63,6 +63,17 @@ static void release(uint64_t id)
                         NULL, 0);
 }
 
+/* free_hugepages(): one way, no answer to wait for. The daemon reads it
+ * before anything this process sends later; a socket with no room left
+ * takes the round trip instead. */
+static void drop(uint64_t id)
+{
+        struct hp_ref ref = {.id = id};
+
+        if (conn_post(&lib_conn, HP_MSG_DROP, &ref, sizeof(ref)) == -EAGAIN)
+                release(id);
+}
+
 static int flag_ok(int flag)
 {
         unsigned f = (unsigned)flag;
@@ -182,7 +193,7 @@ EXPORT int free_hugepages(void *addr)
         maptab_remove(m);
         munmap(copy.addr, copy.len);
         if (copy.gen && copy.gen == lib_conn.gen && lib_conn.fd >= 0)
-                release(copy.id);
+                drop(copy.id);
         pthread_mutex_unlock(&lib_lock);
         return 0;
 }

@@ -169,6 +169,22 @@ int conn_request(struct conn *c, uint16_t type, const void *body, size_t len, ui
         return r;
 }
 
+int conn_post(struct conn *c, uint16_t type, const void *body, size_t len)
+{
+        char buf[HP_MSG_MAX + 1];
+        int n, r;
+
+        if (c->fd < 0)
+                return -ENOSYS;
+        n = hp_proto_encode(buf, sizeof(buf), type, ++c->seq, body, len);
+        if (n < 0)
+                return n;
+        r = hp_proto_send(c->fd, buf, (size_t)n, -1, MSG_DONTWAIT);
+        if (r < 0 && r != -EAGAIN)
+                conn_drop(c);
+        return r < 0 ? r : 0;
+}
+
 int conn_ensure(struct conn *c)
 {
         return c->fd >= 0 ? 0 : conn_open(c);

@@ -53,6 +53,11 @@ int conn_call(struct conn *c, uint16_t type, const void *body, size_t len, uint1
 int conn_request(struct conn *c, uint16_t type, const void *body, size_t len, uint16_t reply_type,
                  struct hp_msg *reply, int *fd);
 
+/* A one-way request, with no reply to wait for, sent only if the socket has
+ * room at once: 0, -EAGAIN (nothing sent), or another negative errno (the
+ * connection is then dropped). */
+int conn_post(struct conn *c, uint16_t type, const void *body, size_t len);
+
 /* Drop the connection (in a forked child: our copy of the parent's). */
 void conn_drop(struct conn *c);
 

@@ -82,8 +82,24 @@ static void sysfs_write(size_t page_size, const char *file, uint64_t n)
         close(fd);
 }
 
+/* The pools as they were before the test touched them (a test may set one
+ * before its first daemon starts): what daemon_stop() puts back. */
+static void save_pools(void)
+{
+        if (pool_saved)
+                return;
+        find_page_sizes();
+        for (int i = 0; i < hp_npage_sizes; i++) {
+                saved_pool[i] = pool_total(hp_page_sizes[i]);
+                saved_overcommit[i] = sysfs_read(hp_page_sizes[i], "nr_overcommit_hugepages");
+                used_at_start[i] = pool_used(hp_page_sizes[i]);
+        }
+        pool_saved = 1;
+}
+
 void pool_set(size_t page_size, uint64_t n)
 {
+        save_pools();
         sysfs_write(page_size, "nr_hugepages", n);
 }
 
@@ -280,16 +296,7 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
         const char *argv[16] = {HUGEPAGED_BIN, "--socket", d->sock};
         int n = 3;
 
-        if (!pool_saved) {
-                find_page_sizes();
-                for (int i = 0; i < hp_npage_sizes; i++) {
-                        saved_pool[i] = pool_total(hp_page_sizes[i]);
-                        saved_overcommit[i] =
-                            sysfs_read(hp_page_sizes[i], "nr_overcommit_hugepages");
-                        used_at_start[i] = pool_used(hp_page_sizes[i]);
-                }
-                pool_saved = 1;
-        }
+        save_pools();
         while (extra && *extra && n < 15)
                 argv[n++] = *extra++;
         argv[n] = NULL;
@@ -724,6 +731,7 @@ uint64_t pool_overcommit(size_t page_size)
 
 void pool_set_overcommit(size_t page_size, uint64_t n)
 {
+        save_pools();
         sysfs_write(page_size, "nr_overcommit_hugepages", n);
 }
 

@@ -332,6 +332,41 @@ START_TEST(freed_when_last_user_frees)
 }
 END_TEST
 
+/* free_hugepages() is one way (alloc_hugepages(3)): the same process's next
+ * call already sees the key gone, another process within the stated bound
+ * (100 ms), and the kernel's pages go back. */
+START_TEST(one_way_free_is_seen_at_once)
+{
+        char *a;
+        double t0;
+
+        for (int i = 0; i < 50; i++) {
+                a = must_alloc(1017, MB2, RW, IPC_CREAT | 0600);
+                ck_assert_int_eq(free_hugepages(a), 0);
+                expect_fail(alloc_hugepages(1017, NULL, MB2, RW, 0), ENOENT);
+        }
+        a = must_alloc(1017, MB2, RW, IPC_CREAT | 0600);
+        ck_assert_int_eq(free_hugepages(a), 0);
+        t0 = now_ms();
+        ck_assert(wait_key_gone(1017, 100));
+        ck_assert_msg(now_ms() - t0 < 100, "another process saw the key after %.0f ms",
+                      now_ms() - t0);
+        ck_assert(wait_used(MB2, hp_base2m, 2000));
+        /* Many frees in a row, none waited for: every one counted. */
+        {
+                char *p[64];
+
+                p[0] = must_alloc(1018, MB2, RW, IPC_CREAT | 0600);
+                for (int i = 1; i < 64; i++)
+                        p[i] = must_alloc(1018, MB2, RW, 0);
+                for (int i = 0; i < 64; i++)
+                        ck_assert_int_eq(free_hugepages(p[i]), 0);
+                expect_fail(alloc_hugepages(1018, NULL, MB2, RW, 0), ENOENT);
+                ck_assert(wait_used(MB2, hp_base2m, 2000));
+        }
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
         Suite *s = suite_create("api");
@@ -358,6 +393,7 @@ static Suite *api_suite(void)
         tcase_add_test(tc, enosys_without_daemon);
         tcase_add_test(tc, free_rules);
         tcase_add_test(tc, freed_when_last_user_frees);
+        tcase_add_test(tc, one_way_free_is_seen_at_once);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -59,6 +59,7 @@ static size_t sample(uint16_t type, void *body)
                 };
                 break;
         case HP_MSG_RELEASE:
+        case HP_MSG_DROP:
                 *(struct hp_ref *)body = (struct hp_ref){.id = 99};
                 break;
         case HP_MSG_FORK:
@@ -274,6 +275,7 @@ START_TEST(reserved_fields_and_ranges)
         expect_bad(HP_MSG_ALLOC_REPLY, offsetof(struct hp_alloc_reply, page_size), &odd, 8);
         expect_bad(HP_MSG_ALLOC_REPLY, offsetof(struct hp_alloc_reply, st.status), &neg, 4);
         expect_bad(HP_MSG_RELEASE, offsetof(struct hp_ref, id), &zero64, 8);
+        expect_bad(HP_MSG_DROP, offsetof(struct hp_ref, id), &zero64, 8);
         expect_bad(HP_MSG_CLAIM, offsetof(struct hp_token, token), &zero64, 8);
         expect_bad(HP_MSG_REGISTER, offsetof(struct hp_register, id), &zero64, 8);
         expect_bad(HP_MSG_REMOVE, offsetof(struct hp_target, reserved), &one, 4);
