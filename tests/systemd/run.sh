@@ -21,7 +21,18 @@ work=$(mktemp -d /tmp/hugepaged-systemd.XXXXXX)
 # from an empty 2 MiB pool (so that growth is seen) and put it back after.
 pool_file=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 saved_pool=$(cat $pool_file)
-trap 'container_poweroff; echo "$saved_pool" >$pool_file; rm -rf "$work"' EXIT
+over_file=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages
+saved_over=$(cat $over_file)
+# The overcommit setting is put back too. Should a daemon's growth outlive it
+# (a SIGKILL in the middle of one that the next daemon did not take back),
+# say so: seen once, +2 pages after the SIGKILL stress; not yet explained.
+restore_pools() {
+        echo "$saved_pool" >$pool_file
+        [ "$(cat $over_file)" = "$saved_over" ] ||
+                echo "note: nr_overcommit_hugepages was $saved_over, is $(cat $over_file): put back"
+        echo "$saved_over" >$over_file
+}
+trap 'container_poweroff; restore_pools; rm -rf "$work"' EXIT
 echo 0 >$pool_file
 
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
