@@ -196,12 +196,15 @@ static int write_setting(const struct pool_size *ps, uint64_t v)
         return write_u64(ps->dir, setting(ps), v);
 }
 
-int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g)
+int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g,
+              void (*record)(void *arg, const struct pool_growth *planned), void *arg,
+              struct pool_growth *planned)
 {
         uint64_t total, free, resv, have, missing, surplus = 0, from, after, mem_total;
         int r;
 
         *g = (struct pool_growth){0};
+        *planned = (struct pool_growth){0};
         /* A file that cannot be read (out of descriptors, say) is logged as
          * what it is, not as a pool too small. */
         if ((r = pool_read(ps, &total, &free, &resv)) < 0) {
@@ -238,6 +241,9 @@ int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool
         if (read_setting(ps, &g->base) < 0)
                 return -ENOMEM;
         from = ps->surplus && pool_surplus(ps) > g->base ? pool_surplus(ps) : g->base;
+        *planned = (struct pool_growth){.pages = from + missing - g->base, .base = g->base};
+        if (record)
+                record(arg, planned);
         if (write_setting(ps, from + missing) < 0 || read_setting(ps, &after) < 0) {
                 log_warn("pool: cannot raise %s/%s: %s", ps->dir, setting(ps), errname(errno));
                 return -ENOMEM;

@@ -51,8 +51,14 @@ struct pool_size *pool_find(struct pool *p, uint64_t page_size);
 
 /* Make sure npages pages of that size can be had now, growing the pool if
  * allowed and need be (*g says by how much; pages 0: not at all). 0 or
- * -ENOMEM. After the memory is made, or not, pool_ungrow(g). */
-int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g);
+ * -ENOMEM. After the memory is made, or not, pool_ungrow(g). A raise is
+ * first told to record (if not NULL), before the setting is written: a
+ * daemon killed in between leaves a record of it, never a raise unrecorded
+ * (pool_undo() never goes below the base, so a record of a raise that did
+ * not happen undoes nothing). *planned is what was recorded (pages 0: none). */
+int pool_grow(struct pool *p, struct pool_size *ps, uint64_t npages, struct pool_growth *g,
+              void (*record)(void *arg, const struct pool_growth *planned), void *arg,
+              struct pool_growth *planned);
 void pool_ungrow(struct pool_size *ps, const struct pool_growth *g);
 
 /* At start: a growth a daemon that died before taking it back left. */

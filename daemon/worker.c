@@ -67,6 +67,19 @@ static uint64_t elapsed_ms(const struct timespec *since)
  * last seals it and takes the growth back, so that s's extra pages are
  * surplus pages, which go when its last user lets go. Returns 1 while more
  * turns remain, else 0 with s->error set. */
+struct growth_record {
+        struct worker *w;
+        struct pool_size *ps;
+};
+
+/* Before the pool's setting is raised: the marker that says so. */
+static void record_growth(void *arg, const struct pool_growth *planned)
+{
+        struct growth_record *gr = arg;
+
+        keep_growth(gr->w->keep, gr->w->pool, gr->ps, planned, 1);
+}
+
 static int run_create(struct worker *w, struct segment *s)
 {
         struct pool_growth g = {s->grown[0], s->grown[1]};
@@ -76,11 +89,18 @@ static int run_create(struct worker *w, struct segment *s)
 
         clock_gettime(CLOCK_MONOTONIC, &start);
         if (s->made == 0 && s->fd < 0) {
-                r = pool_grow(w->pool, s->pool, s->size / s->page_size, &g);
+                struct growth_record gr = {w, s->pool};
+                struct pool_growth planned;
+
+                r = pool_grow(w->pool, s->pool, s->size / s->page_size, &g, record_growth, &gr,
+                              &planned);
                 s->grown[0] = g.pages;
                 s->grown[1] = g.base;
-                if (r == 0 && g.pages)
-                        keep_growth(w->keep, w->pool, s->pool, &g, 1);
+                /* The marker holds what was planned: down to what happened. */
+                if (planned.pages > g.pages)
+                        keep_growth(w->keep, w->pool, s->pool,
+                                    &(struct pool_growth){planned.pages - g.pages, planned.base},
+                                    0);
                 if (r == 0)
                         r = memory_begin(w->backend, s);
         }
