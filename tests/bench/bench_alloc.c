@@ -40,6 +40,14 @@ static uint64_t now_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The SysV segment outlives the process unless removed: on any exit. */
+static void remove_shm(void)
+{
+        if (shm_existing >= 0)
+                shmctl(shm_existing, IPC_RMID, NULL);
+        shm_existing = -1;
+}
+
 static void die(const char *what)
 {
         fprintf(stderr, "bench_alloc: %s: %s\n", what, strerror(errno));
@@ -164,6 +172,7 @@ static void run(size_t bytes, int iters)
         shm_existing = shmget(KEY, len, IPC_CREAT | IPC_EXCL | SHM_HUGETLB | 0600);
         if (shm_existing < 0)
                 die("shmget(KEY, SHM_HUGETLB)");
+        atexit(remove_shm);
 
         hp_new = median_us(hp_private, iters);
         mm = median_us(k_mmap, iters);
@@ -172,7 +181,7 @@ static void run(size_t bytes, int iters)
         hp_att = median_us(hp_attach, iters);
         sa = median_us(k_shm_attach, iters);
 
-        shmctl(shm_existing, IPC_RMID, NULL);
+        remove_shm();
         free_hugepages(held);
 
         printf("\n%zu MiB, %d iterations, median microseconds (ratio = hugepaged / kernel)\n",

@@ -59,6 +59,26 @@ static uint64_t now_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int shm_id = -1;
+static pid_t main_pid;
+
+/* On any exit of the main process: the SysV segment (it outlives us unless
+ * removed), the floor server and the key's holder. */
+static void clean_up(void)
+{
+        if (getpid() != main_pid)
+                return;
+        if (shm_id >= 0)
+                shmctl(shm_id, IPC_RMID, NULL);
+        shm_id = -1;
+        if (floor_pid > 0)
+                kill(floor_pid, SIGTERM);
+        if (holder_pid > 0)
+                kill(holder_pid, SIGTERM);
+        if (floor_path[0])
+                unlink(floor_path);
+}
+
 static void die(const char *what)
 {
         fprintf(stderr, "bench_goals: %s: %s\n", what, strerror(errno));
@@ -237,8 +257,6 @@ static void floor_attach_free(void)
         touch(p);
         munmap(p, MB2);
 }
-
-static int shm_id = -1;
 
 static void sysv_attach_free(void)
 {
@@ -525,6 +543,8 @@ int main(int argc, char **argv)
         tput_ms = short_mode ? 100 : 1000;
         big = short_mode ? 32 * MB2 : 512 * MB2;
         signal(SIGPIPE, SIG_IGN);
+        main_pid = getpid();
+        atexit(clean_up);
 
         /* The key, held by another process for the whole run (P1). */
         held = alloc_hugepages(KEY, NULL, MB2, PROT_READ | PROT_WRITE, IPC_CREAT | 0600);
@@ -580,11 +600,8 @@ int main(int argc, char **argv)
                 goal("P6", what, lots, few, "attach with 10 alive", 1.2, 1);
         }
 
-        kill(floor_pid, SIGTERM);
-        kill(holder_pid, SIGTERM);
+        clean_up();
         waitpid(floor_pid, NULL, 0);
         waitpid(holder_pid, NULL, 0);
-        unlink(floor_path);
-        shmctl(shm_id, IPC_RMID, NULL);
         return 0;
 }
