@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -127,12 +128,17 @@ struct share {
         char *addr;
         size_t len;
         int err;
+        const struct share *first; /* the worker's own share */
 };
 
 static void *populate(void *arg)
 {
         struct share *sh = arg;
 
+        /* The helpers yield to the event loop (and to everything else):
+         * a large create may take every CPU's spare time, not the loop's. */
+        if (arg != sh->first)
+                setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
         sh->err = madvise(sh->addr, sh->len, MADV_POPULATE_WRITE) < 0 ? -errno : 0;
         return NULL;
 }
@@ -158,7 +164,7 @@ int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes, unsigned thr
         for (unsigned i = 0; i < n; i++) {
                 uint64_t first = i * each, count = i == n - 1 ? pages - first : each;
 
-                sh[i] = (struct share){map + first * s->page_size, count * s->page_size, 0};
+                sh[i] = (struct share){map + first * s->page_size, count * s->page_size, 0, &sh[0]};
         }
         for (unsigned i = 1; i < n; i++)
                 started[i] = pthread_create(&t[i], NULL, populate, &sh[i]) == 0;
