@@ -10,17 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
 #ifndef MFD_HUGE_SHIFT
 #define MFD_HUGE_SHIFT 26 /* <linux/memfd.h>; glibc's <sys/mman.h> lacks it */
 #endif
@@ -108,80 +103,16 @@ int memory_begin(const struct backend *b, struct segment *s)
         return 0;
 }
 
-static int allocate(int fd, uint64_t offset, uint64_t bytes)
+int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes)
 {
         int r;
 
         do
-                r = fallocate(fd, 0, (off_t)offset, (off_t)bytes);
+                r = fallocate(s->fd, 0, (off_t)offset, (off_t)bytes);
         while (r < 0 && errno == EINTR);
         if (r < 0)
                 return errno == ENOSPC ? -ENOMEM : -errno;
         return 0;
-}
-
-/* One thread's share of a piece: its pages faulted in (allocated and zeroed
- * by the kernel) through the daemon's own mapping of them. fallocate() holds
- * the file's lock, so several threads must fault instead; the mapping has
- * reserved the pages, so a fault finds one. */
-struct share {
-        char *addr;
-        size_t len;
-        int err;
-        const struct share *first; /* the worker's own share */
-};
-
-static void *populate(void *arg)
-{
-        struct share *sh = arg;
-
-        /* The helpers yield to the event loop (and to everything else):
-         * a large create may take every CPU's spare time, not the loop's. */
-        if (arg != sh->first)
-                setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-        sh->err = madvise(sh->addr, sh->len, MADV_POPULATE_WRITE) < 0 ? -errno : 0;
-        return NULL;
-}
-
-int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes, unsigned threads)
-{
-        struct share sh[MEMORY_MAX_THREADS];
-        pthread_t t[MEMORY_MAX_THREADS];
-        int started[MEMORY_MAX_THREADS] = {0};
-        uint64_t pages = bytes / s->page_size, each;
-        unsigned n = threads < MEMORY_MAX_THREADS ? threads : MEMORY_MAX_THREADS;
-        char *map;
-        int r = 0;
-
-        if (n > pages)
-                n = (unsigned)pages;
-        if (n < 2)
-                return allocate(s->fd, offset, bytes);
-        map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, (off_t)offset);
-        if (map == MAP_FAILED)
-                return errno == ENOMEM ? -ENOMEM : allocate(s->fd, offset, bytes);
-        each = pages / n;
-        for (unsigned i = 0; i < n; i++) {
-                uint64_t first = i * each, count = i == n - 1 ? pages - first : each;
-
-                sh[i] = (struct share){map + first * s->page_size, count * s->page_size, 0, &sh[0]};
-        }
-        for (unsigned i = 1; i < n; i++)
-                started[i] = pthread_create(&t[i], NULL, populate, &sh[i]) == 0;
-        populate(&sh[0]);
-        for (unsigned i = 1; i < n; i++) {
-                if (started[i])
-                        pthread_join(t[i], NULL);
-                else
-                        populate(&sh[i]); /* no thread to be had: this one does it */
-        }
-        munmap(map, bytes);
-        for (unsigned i = 0; i < n && r == 0; i++)
-                r = sh[i].err;
-        /* MADV_POPULATE_WRITE is Linux 5.14: before it, fallocate does it all. */
-        if (r == -EINVAL)
-                return allocate(s->fd, offset, bytes);
-        return r == -ENOMEM || r == -EFAULT || r == -EHWPOISON ? -ENOMEM : r;
 }
 
 int memory_end(const struct backend *b, struct segment *s)

@@ -29,13 +29,11 @@ int memory_use_hugetlbfs(struct backend *b, const char *dir);
 void memory_close(struct backend *b);
 
 /* Worker side, making s's memory in steps: the file (owned and moded like
- * s, into s->fd), then its pages bytes at a time from offset, zeroed by the
- * kernel (fallocate; with threads > 1, that many threads fault disjoint
- * ranges in at once, at most MEMORY_MAX_THREADS), then sealing or naming it.
- * Each 0 or a negative errno; after a failure at any step, memory_abort. */
-#define MEMORY_MAX_THREADS 8
+ * s, into s->fd), then its pages bytes at a time from offset (fallocate:
+ * zeroed), then sealing or naming it. Each 0 or a negative errno; after a
+ * failure at any step, memory_abort. */
 int memory_begin(const struct backend *b, struct segment *s);
-int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes, unsigned threads);
+int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes);
 int memory_end(const struct backend *b, struct segment *s);
 void memory_abort(const struct backend *b, struct segment *s);
 /* Worker side, when s is destroyed: remove its file, if any. */

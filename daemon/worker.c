@@ -10,7 +10,6 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -44,7 +43,6 @@ struct worker {
         const struct backend *backend;
         worker_done_fn done_fn;
         void *ctx;
-        unsigned cpus; /* the daemon may run on: how many threads zero a large segment */
 };
 
 /* A large segment is made in turns, and goes to the back of the queue
@@ -54,23 +52,6 @@ struct worker {
  * kernel must first compact do not). */
 #define CREATE_PIECE   (UINT64_C(16) << 20)
 #define CREATE_TURN_MS 20
-/* A segment this large or larger is zeroed by as many threads as the daemon
- * has CPUs (QEMU's preallocation does the same), a piece for each at a time;
- * a smaller one by the worker alone, with no thread to start. */
-#define CREATE_PARALLEL (UINT64_C(64) << 20)
-
-/* The CPUs the daemon may run on (its affinity, as systemd's CPUAffinity=
- * or a cgroup's cpuset sets it). */
-static unsigned cpus_allowed(void)
-{
-        cpu_set_t set;
-        int n;
-
-        if (sched_getaffinity(0, sizeof(set), &set) < 0)
-                return 1;
-        n = CPU_COUNT(&set);
-        return n < 1 ? 1 : (unsigned)n;
-}
 
 static uint64_t elapsed_ms(const struct timespec *since)
 {
@@ -124,11 +105,8 @@ static int run_create(struct worker *w, struct segment *s)
                         r = memory_begin(w->backend, s);
         }
         while (r == 0 && s->made < s->size) {
-                unsigned threads = s->size >= CREATE_PARALLEL ? w->cpus : 1;
-                uint64_t chunk = CREATE_PIECE * threads;
-
-                piece = s->size - s->made < chunk ? s->size - s->made : chunk;
-                r = memory_fill(s, s->made, piece, threads);
+                piece = s->size - s->made < CREATE_PIECE ? s->size - s->made : CREATE_PIECE;
+                r = memory_fill(s, s->made, piece);
                 s->made += r == 0 ? piece : 0;
                 if (r == 0 && s->made < s->size && elapsed_ms(&start) >= CREATE_TURN_MS)
                         return 1;
@@ -308,7 +286,6 @@ int worker_start(struct worker **out, struct event_base *base, struct pool *pool
         w->backend = backend;
         w->done_fn = done;
         w->ctx = ctx;
-        w->cpus = cpus_allowed();
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->efd < 0) {
                 r = -errno;

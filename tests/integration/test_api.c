@@ -332,31 +332,6 @@ START_TEST(freed_when_last_user_frees)
 }
 END_TEST
 
-/* A segment of 64 MiB or more is zeroed by several of the daemon's threads
- * at once: it comes whole (every page allocated before alloc_hugepages()
- * returns, the kernel's count says so) and zero-filled, never a previous
- * user's bytes. */
-START_TEST(large_segments_are_whole_and_zeroed)
-{
-        const size_t len = 96 * MB2;
-        char *p = must_alloc(1019, len, RW, IPC_CREAT | 0600);
-
-        ck_assert_int_eq(used2m(), 96);
-        for (size_t o = 0; o < len; o += MB2) {
-                ck_assert_int_eq(p[o] | p[o + MB2 / 2] | p[o + MB2 - 1], 0);
-                memset(p + o, 0xa5, MB2);
-        }
-        ck_assert_int_eq(free_hugepages(p), 0);
-        ck_assert(wait_used(MB2, hp_base2m, 2000));
-        p = must_alloc(0, len, RW, 0);
-        ck_assert_int_eq(used2m(), 96);
-        for (size_t o = 0; o < len; o += 4096)
-                ck_assert_msg(p[o] == 0, "byte %zu is %d", o, p[o]);
-        ck_assert_int_eq(free_hugepages(p), 0);
-        ck_assert(wait_used(MB2, hp_base2m, 2000));
-}
-END_TEST
-
 /* free_hugepages() is one way (alloc_hugepages(3)): the same process's next
  * call already sees the key gone, another process within the stated bound
  * (100 ms), and the kernel's pages go back. */
@@ -419,7 +394,6 @@ static Suite *api_suite(void)
         tcase_add_test(tc, free_rules);
         tcase_add_test(tc, freed_when_last_user_frees);
         tcase_add_test(tc, one_way_free_is_seen_at_once);
-        tcase_add_test(tc, large_segments_are_whole_and_zeroed);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -168,18 +168,6 @@ START_TEST(segments_are_files_owned_and_moded_like_them)
         ck_assert_int_eq(free_hugepages(p), 0);
         ck_assert(wait_until(dir_empty, NULL, 2000));
         ck_assert(wait_used(MB2, hp_base2m, 2000));
-        /* A large one is made by several threads at once: whole, the file's
-         * size, every page the kernel's. */
-        p = alloc_hugepages(33, NULL, 64 * MB2, RW, IPC_CREAT | 0600);
-        ck_assert_ptr_ne(p, HUGEPAGES_FAILED);
-        ck_assert_str_ne(file_of(33, &st), "");
-        ck_assert_int_eq(st.st_size, 64 * MB2);
-        ck_assert_int_eq(used2m(), 64);
-        for (size_t o = 0; o < 64 * MB2; o += MB2)
-                ck_assert_int_eq(p[o] | p[o + MB2 - 1], 0);
-        ck_assert_int_eq(free_hugepages(p), 0);
-        ck_assert(wait_until(dir_empty, NULL, 2000));
-        ck_assert(wait_used(MB2, hp_base2m, 2000));
 }
 END_TEST
 
