@@ -35,9 +35,8 @@ static void destroy(struct hpd *hpd, struct segment *s)
          * what is left in the table. (A create that failed has nothing kept.) */
         if (hpd->stopping && s->ready)
                 return;
-        if (s->ready)
+        if (s->ready) {
                 hpd->destroyed++;
-        if (s->ready)
                 log_event(LOG_INFO,
                           &(struct log_ctx){.fields = LOG_KEY | LOG_SEGMENT,
                                             .message_id = LOG_ID_DESTROYED,
@@ -45,6 +44,7 @@ static void destroy(struct hpd *hpd, struct segment *s)
                                             .segment = s->id},
                           "segment id=%" PRIu64 " key=%" PRId32 ": destroyed, its last user gone",
                           s->id, s->key);
+        }
         keep_forget(&hpd->keep, s);
         segment_unlink(&hpd->segs, s);
         user_uncharge(&hpd->users, &s->bytes);
