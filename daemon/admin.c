@@ -184,6 +184,8 @@ int admin_remove(struct client *c, const struct hp_msg *m, struct reply *r)
                   " users left)",
                   c->cred.pid, c->cred.uid, s->key, s->id, s->users);
         segref_remove_key(c->hpd, s);
+        /* Before the answer: whoever hears of the removal finds the key gone. */
+        epoch_bump(&c->hpd->epoch);
         return 0;
 }
 

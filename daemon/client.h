@@ -82,6 +82,7 @@ struct client {
         } resume;
         int greeted;              /* dispatch.c: HELLO done */
         int wants_progress;       /* request.c: HELLO had HP_HELLO_PROGRESS */
+        int wants_epoch;          /* request.c: HELLO had HP_HELLO_EPOCH */
         struct refs refs;         /* segref.c: what this connection holds */
         unsigned nholds;          /* hold.c: fork holds it asked for */
         struct segment *wait_seg; /* request.c: the segment it waits for */

@@ -22,7 +22,7 @@ struct route {
 };
 
 static const struct route routes[HP_MSG_TYPE_END] = {
-    [HP_MSG_HELLO] = {HP_MSG_HELLO_REPLY, 1, 0, 1, request_hello},
+    [HP_MSG_HELLO] = {HP_MSG_HELLO_REPLY, 1, 1, 1, request_hello},
     [HP_MSG_ALLOC] = {HP_MSG_ALLOC_REPLY, 0, 1, 1, request_alloc},
     [HP_MSG_RELEASE] = {HP_MSG_RELEASE_REPLY, 0, 0, 1, request_release},
     [HP_MSG_FORK] = {HP_MSG_FORK_REPLY, 0, 0, 1, hold_fork},

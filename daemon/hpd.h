@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "epoch.h"
 #include "htab.h"
 #include "keep.h"
 #include "ledger.h"
@@ -34,6 +35,7 @@ struct hpd {
         struct backend backend;  /* memory.c */
         struct keep keep;        /* keep.c */
         struct ledger ledger;    /* ledger.c: written through segref.c, session.c, hold.c */
+        struct epoch epoch;      /* epoch.c: bumped by admin.c (a key removed), restore.c */
         struct htab sessions;    /* session.c: connection id -> struct client */
         struct htab absent;      /* session.c: connection id -> a process that held it */
         struct pool pool;        /* pool.c (the worker's while it runs) */

@@ -133,15 +133,25 @@ void keep_forget_connection(struct keep *k, uint64_t id)
                 k->stored--;
 }
 
-void keep_ledger(struct keep *k, int fd)
+static void keep_own(struct keep *k, enum persist_kind kind, int fd)
 {
         char name[PERSIST_MAX + 1];
-        struct persist_rec r = {.kind = PERSIST_LEDGER};
+        struct persist_rec r = {.kind = kind};
 
         if (!k->active || fd < 0)
                 return;
         persist_format(&r, name, sizeof(name));
         notify_name(k, "FDSTORE", name, fd);
+}
+
+void keep_ledger(struct keep *k, int fd)
+{
+        keep_own(k, PERSIST_LEDGER, fd);
+}
+
+void keep_epoch(struct keep *k, int fd)
+{
+        keep_own(k, PERSIST_EPOCH, fd);
 }
 
 void keep_adopted(struct keep *k)

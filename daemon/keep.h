@@ -24,8 +24,8 @@ struct segment;
 
 /* systemd's FileDescriptorStoreMax= (the unit's), unless $FDSTORE says it. */
 #define KEEP_STORE_MAX 65536u
-/* Kept free for the ledger and the state memfd. */
-#define KEEP_STORE_OWN 2u
+/* Kept free for the ledger, the state memfd and the key epoch's page. */
+#define KEEP_STORE_OWN 3u
 
 struct keep {
         int active;           /* descriptors go to systemd's store */
@@ -61,8 +61,9 @@ void keep_forget_connection(struct keep *k, uint64_t id);
 /* The state memfd, made and stored now if no previous daemon left one (so
  * that the daemon's descriptors do not grow with its first pool growth). */
 void keep_open_state(struct keep *k);
-/* The ledger's memfd into the store (once). */
+/* The ledger's memfd, and the key epoch's, into the store (once). */
 void keep_ledger(struct keep *k, int fd);
+void keep_epoch(struct keep *k, int fd);
 /* At start-up: one more entry systemd handed back and the daemon kept. */
 void keep_adopted(struct keep *k);
 

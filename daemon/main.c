@@ -341,6 +341,7 @@ int main(int argc, char **argv)
         int r;
 
         hpd.ledger.fd = -1; /* inactive until restore_finish() */
+        hpd.epoch = EPOCH_NONE;
         if (parse(argc, argv, &o) < 0)
                 return 2;
         log_setup();
@@ -432,6 +433,7 @@ int main(int argc, char **argv)
         segref_shutdown(&hpd);
         session_stop(&hpd);
         ledger_close(&hpd.ledger);
+        epoch_close(&hpd.epoch);
         keep_close(&hpd.keep);
         memory_close(&hpd.backend);
         listener_close(&l);

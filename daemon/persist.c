@@ -46,6 +46,9 @@ int persist_format(const struct persist_rec *r, char *buf, size_t cap)
         case PERSIST_LEDGER:
                 n = snprintf(buf, cap, PREFIX "%d-ledger", PERSIST_VERSION);
                 break;
+        case PERSIST_EPOCH:
+                n = snprintf(buf, cap, PREFIX "%d-epoch", PERSIST_VERSION);
+                break;
         default:
                 return -EINVAL;
         }
@@ -168,6 +171,10 @@ int persist_parse(const char *text, size_t n, struct persist_rec *out)
         }
         if (word(&c, "ledger", 1) == 0) {
                 out->kind = PERSIST_LEDGER;
+                return 0;
+        }
+        if (word(&c, "epoch", 1) == 0) {
+                out->kind = PERSIST_EPOCH;
                 return 0;
         }
         if (word(&c, "conn", 0) == 0) {

@@ -44,6 +44,7 @@ enum persist_kind {
         PERSIST_STATE = 3,
         PERSIST_CONN = 4,
         PERSIST_LEDGER = 5,
+        PERSIST_EPOCH = 6,
 };
 
 struct persist_rec {
@@ -90,10 +91,11 @@ struct persist_slot {
         uint64_t a, b, c, d, e, f;
 };
 
-#define PERSIST_CONN_GREETED    0x1u /* HELLO done */
-#define PERSIST_CONN_PROGRESS   0x2u /* it asked for PROGRESS */
-#define PERSIST_CONN_ANSWERED   0x4u /* b, c and sub hold an answer */
-#define PERSIST_CONN_RDWR       0x8u /* that answer: an ALLOC that asked to write */
+#define PERSIST_CONN_GREETED    0x1u  /* HELLO done */
+#define PERSIST_CONN_PROGRESS   0x2u  /* it asked for PROGRESS */
+#define PERSIST_CONN_ANSWERED   0x4u  /* b, c and sub hold an answer */
+#define PERSIST_CONN_RDWR       0x8u  /* that answer: an ALLOC that asked to write */
+#define PERSIST_CONN_EPOCH      0x10u /* it asked for the key epoch's page */
 #define PERSIST_CONN_TYPE(t)    ((uint64_t)(t) << 16) /* that answer's request type */
 #define PERSIST_CONN_TYPE_OF(a) ((uint16_t)((a) >> 16))
 

@@ -22,10 +22,13 @@ int request_hello(struct client *c, const struct hp_msg *m, struct reply *r)
 {
         c->greeted = 1;
         c->wants_progress = (m->u.hello.flags & HP_HELLO_PROGRESS) != 0;
+        c->wants_epoch = (m->u.hello.flags & HP_HELLO_EPOCH) != 0;
         r->u.hello = (struct hp_hello_reply){
             .version = HP_PROTO_VERSION,
             .default_page_size = c->hpd->pool.default_size,
         };
+        /* Without a page, the client asks the daemon for every key. */
+        r->fd = c->wants_epoch ? epoch_client_fd(&c->hpd->epoch) : -1;
         return 0;
 }
 

@@ -138,6 +138,12 @@ int restore_systemd(struct hpd *hpd, int fd, const char *name)
                 hpd->restore->ledger_fd = fd;
                 return 1;
         }
+        if (e == 0 && r.kind == PERSIST_EPOCH && hpd->epoch.fd < 0) {
+                if ((e = epoch_adopt(&hpd->epoch, fd)) < 0)
+                        log_warn("store: the key epoch's page is unusable (%s): a new one",
+                                 errname(e));
+                return 1;
+        }
         if (e == 0 && r.kind == PERSIST_CONN && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
             stash(hpd->restore, r.u.conn.id, fd) == 0) {
                 keep_adopted(&hpd->keep);
@@ -358,6 +364,23 @@ static void restore_settle(struct hpd *hpd)
         free(u.v);
 }
 
+/* The key epoch's page: the previous daemon's, or a new one, and either
+ * way a new epoch (what a key names may have changed while no daemon ran,
+ * or with a segment the store lost). */
+static void open_epoch(struct hpd *hpd)
+{
+        int r;
+
+        if (hpd->epoch.fd < 0) {
+                if ((r = epoch_create(&hpd->epoch)) < 0)
+                        log_warn("key epoch: none (%s): clients ask the daemon for every key",
+                                 errname(r));
+                else
+                        keep_epoch(&hpd->keep, hpd->epoch.fd);
+        }
+        epoch_bump(&hpd->epoch);
+}
+
 void restore_finish(struct hpd *hpd)
 {
         struct restore *rs = hpd->restore;
@@ -387,6 +410,7 @@ void restore_finish(struct hpd *hpd)
                         log_warn("ledger: cannot open %s beside the socket: %s", name, errname(r));
         }
         keep_open_state(&hpd->keep);
+        open_epoch(hpd);
         if (ledger_active(&hpd->ledger)) {
                 take_conns(hpd, &t);
                 take_holds(hpd, &t);

@@ -28,7 +28,8 @@ static struct persist_slot record_of(const struct client *c)
             .kind = PERSIST_SLOT_CONN,
             .id = c->id,
             .a = (c->greeted ? PERSIST_CONN_GREETED : 0) |
-                 (c->wants_progress ? PERSIST_CONN_PROGRESS : 0),
+                 (c->wants_progress ? PERSIST_CONN_PROGRESS : 0) |
+                 (c->wants_epoch ? PERSIST_CONN_EPOCH : 0),
             .d = (uint64_t)c->cred.pid,
             .e = c->start,
             .f = c->cred.uid,
@@ -131,6 +132,7 @@ int session_resume(struct hpd *hpd, uint64_t id, int fd, uint32_t slot,
         refs_init(&c->refs, PERSIST_SLOT_CONN, id);
         c->greeted = (rec->a & PERSIST_CONN_GREETED) != 0;
         c->wants_progress = (rec->a & PERSIST_CONN_PROGRESS) != 0;
+        c->wants_epoch = (rec->a & PERSIST_CONN_EPOCH) != 0;
         if (rec->a & PERSIST_CONN_ANSWERED) {
                 c->resume.pending = 1;
                 c->resume.type = PERSIST_CONN_TYPE_OF(rec->a);
@@ -177,6 +179,7 @@ int session_replay(struct client *c)
                     .version = HP_PROTO_VERSION,
                     .default_page_size = c->hpd->pool.default_size,
                 };
+                r.fd = c->wants_epoch ? epoch_client_fd(&c->hpd->epoch) : -1;
                 break;
         case HP_MSG_ALLOC:
                 s = segment_by_id(&c->hpd->segs, c->resume.value);

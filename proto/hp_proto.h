@@ -92,13 +92,32 @@ struct hp_hello {
 };
 
 #define HP_HELLO_PROGRESS 0x1u /* send PROGRESS while a request takes long */
-#define HP_HELLO_KNOWN    HP_HELLO_PROGRESS
+#define HP_HELLO_EPOCH    0x2u /* send the key epoch's page with the reply */
+#define HP_HELLO_KNOWN    (HP_HELLO_PROGRESS | HP_HELLO_EPOCH)
 
 struct hp_hello_reply {
         struct hp_status st;
         uint32_t version; /* version both will use */
         uint32_t reserved;
         uint64_t default_page_size; /* bytes */
+};
+
+/*
+ * The key epoch: a page the daemon alone writes, which every client asking
+ * for it (HP_HELLO_EPOCH) maps read-only from the descriptor that comes with
+ * the HELLO reply. The epoch grows whenever a key stops naming the segment
+ * it named (the key removed, or a daemon started), and it has grown before
+ * the request that caused it is answered. A client that learned key -> segment
+ * from an ALLOC sent at epoch E may take the key to name that segment for as
+ * long as the epoch is still E (docs/protocol.md). The same page across a
+ * daemon restart under systemd (it is in the store).
+ */
+#define HP_EPOCH_MAGIC UINT64_C(0x68706465706f6368) /* "hpdepoch" */
+#define HP_EPOCH_SIZE  4096u
+
+struct hp_epoch {
+        uint64_t magic; /* HP_EPOCH_MAGIC */
+        uint64_t epoch; /* read with an acquire load; never 0 */
 };
 
 /* Flag bits that may travel in hp_alloc.flag. */

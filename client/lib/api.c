@@ -5,8 +5,9 @@
  *
  * Owns: argument checking, mapping the descriptor the daemon sends,
  * keeping the table of mappings, and setting the library up once. This is
- * the only file that sets errno. Each call is one round trip under the
- * library's one lock (state.h); what fork() does is fork.c's, registering
+ * the only file that sets errno. A call runs under the library's one lock
+ * (state.h), and is one round trip, or none for a segment this process
+ * already maps (see fast_attach()); what fork() does is fork.c's, registering
  * again after a reconnect reconnect.c's.
  */
 #define _GNU_SOURCE
@@ -30,6 +31,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void init(void)
 {
         lib_conn.on_connect = reconnect_register;
+        lib_conn.want_epoch = 1;
         lib_set_owner(getpid());
         fork_install();
 }
@@ -82,11 +84,11 @@ static int flag_ok(int flag)
 }
 
 /* Map what the daemon granted. Returns the address or MAP_FAILED (errno set). */
-static void *map(const struct hp_alloc_reply *r, int fd, void *addr, size_t len, int prot, int key)
+static void *map(uint64_t page_size, int fd, void *addr, size_t len, int prot, int key)
 {
         void *p;
 
-        if (addr && (uintptr_t)addr % r->page_size) {
+        if (addr && (uintptr_t)addr % page_size) {
                 errno = EINVAL;
                 return MAP_FAILED;
         }
@@ -103,13 +105,103 @@ static void *map(const struct hp_alloc_reply *r, int fd, void *addr, size_t len,
         return p;
 }
 
+/*
+ * A key this process maps already, asked for again: mapped from the
+ * descriptor kept for it, with no round trip, when the daemon could only
+ * have granted it. That is while the key epoch is the one at which the
+ * daemon last gave this segment for the key (no key was removed since), our
+ * reference is held on the live connection, and the request is one the
+ * daemon would grant from what it granted us: no IPC_EXCL, the same page
+ * size, a len within the segment, and a descriptor of the access asked for
+ * (read-only for a mapping without PROT_WRITE, as the daemon gives: such a
+ * mapping can never be made writable). Anything else goes to the daemon.
+ * Returns the address, MAP_FAILED with errno set, or NULL: ask the daemon.
+ */
+static void *fast_attach(int key, void *addr, size_t len, int prot, int flag, uint64_t want)
+{
+        struct held *h = held_by_key(key);
+        int fd;
+        void *p;
+
+        if (!h || h->gen != lib_conn.gen || lib_conn.fd < 0 || h->epoch == HELD_STALE ||
+            h->epoch != conn_epoch(&lib_conn))
+                return NULL;
+        fd = h->fd[(prot & PROT_WRITE) != 0];
+        if (fd < 0 || (flag & (IPC_CREAT | IPC_EXCL)) == (IPC_CREAT | IPC_EXCL) ||
+            (want && want != h->page_size) || len % h->page_size || len > h->size)
+                return NULL;
+        p = map(h->page_size, fd, addr, len, prot, key);
+        if (p != MAP_FAILED && maptab_add(p, len, h) < 0) {
+                munmap(p, len);
+                errno = ENOMEM;
+                return MAP_FAILED;
+        }
+        return p;
+}
+
+/* What the daemon granted, into the tables: the segment held already (then
+ * the daemon counts this process twice: once is let go at once), or new.
+ * fd is taken. 0 or a negative errno (the grant is then let go). */
+static int record(const struct hp_alloc_reply *a, int fd, void *p, size_t len, int key,
+                  uint64_t epoch)
+{
+        struct held *h = held_by_id(a->id);
+        int twice = h && h->gen == lib_conn.gen; /* the daemon counts us twice now */
+        struct stat st;
+        int writable;
+
+        if (!h) {
+                if (fstat(fd, &st) < 0) {
+                        int e = errno;
+
+                        close(fd);
+                        drop(a->id);
+                        return -e;
+                }
+                h = held_add(&(struct held){
+                    .id = a->id,
+                    .dev = (uint64_t)st.st_dev,
+                    .ino = (uint64_t)st.st_ino,
+                    .size = a->size,
+                    .page_size = a->page_size,
+                    .key = key,
+                    .fd = {-1, -1},
+                });
+                if (!h) {
+                        close(fd);
+                        drop(a->id);
+                        return -ENOMEM;
+                }
+        }
+        if (maptab_add(p, len, h) < 0) {
+                close(fd);
+                drop(a->id);
+                if (h->maps == 0)
+                        held_remove(h);
+                return -ENOMEM;
+        }
+        if (twice)
+                drop(a->id);
+        h->gen = lib_conn.gen;
+        /* The descriptor is kept for mapping the key again, with the same
+         * access. Key 0 is never asked for again. */
+        writable = a->access == HP_ACCESS_RDWR;
+        if (key > 0 && h->fd[writable] < 0 && held_may_keep_fd())
+                held_keep_fd(h, writable, fd);
+        else
+                close(fd);
+        if (key > 0) {
+                h->epoch = epoch;
+                held_name(h);
+        }
+        return 0;
+}
+
 EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag)
 {
         struct hp_alloc req;
         struct hp_msg reply;
-        struct mapping m;
-        struct stat st;
-        uint64_t page_size;
+        uint64_t page_size, want, epoch, gen;
         unsigned shift;
         int fd = -1, r;
         void *p;
@@ -124,10 +216,15 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
         if (r < 0)
                 goto out;
         shift = ((unsigned)flag & HP_FLAG_SIZE_MASK) >> HP_FLAG_SIZE_SHIFT;
-        page_size = shift ? UINT64_C(1) << shift : lib_conn.default_page_size;
+        want = shift ? UINT64_C(1) << shift : 0;
+        page_size = want ? want : lib_conn.default_page_size;
         if (len % page_size || (addr && (uintptr_t)addr % page_size)) {
                 r = -EINVAL;
                 goto out;
+        }
+        if (key > 0 && (p = fast_attach(key, addr, len, prot, flag, want))) {
+                pthread_mutex_unlock(&lib_lock);
+                return p == MAP_FAILED ? fail(errno) : p;
         }
         req = (struct hp_alloc){
             .key = key,
@@ -135,38 +232,31 @@ EXPORT void *alloc_hugepages(int key, void *addr, size_t len, int prot, int flag
             .len = len,
             .prot = (uint32_t)prot,
         };
+        /* Read before asking: a key removed meanwhile moves it on. Asked on
+         * another connection than the one it was read on (a retry), it may be
+         * another daemon's page: then nothing is known. */
+        epoch = conn_epoch(&lib_conn);
+        gen = lib_conn.gen;
         r = conn_call(&lib_conn, HP_MSG_ALLOC, &req, sizeof(req), HP_MSG_ALLOC_REPLY, &reply, &fd,
                       1);
         if (r < 0)
                 goto out;
+        if (lib_conn.gen != gen)
+                epoch = HELD_STALE;
         if (reply.u.alloc_reply.st.status) {
                 r = -reply.u.alloc_reply.st.status;
                 goto out;
         }
-        p = map(&reply.u.alloc_reply, fd, addr, len, prot, key);
-        if (p != MAP_FAILED && fstat(fd, &st) < 0) {
-                munmap(p, len);
-                p = MAP_FAILED;
-        }
-        close(fd);
+        p = map(reply.u.alloc_reply.page_size, fd, addr, len, prot, key);
         if (p == MAP_FAILED) {
                 r = -errno;
-                release(reply.u.alloc_reply.id);
+                close(fd);
+                drop(reply.u.alloc_reply.id);
                 goto out;
         }
-        m = (struct mapping){
-            .addr = p,
-            .len = len,
-            .id = reply.u.alloc_reply.id,
-            .gen = lib_conn.gen,
-            .dev = (uint64_t)st.st_dev,
-            .ino = (uint64_t)st.st_ino,
-            .key = key,
-        };
-        if (maptab_add(&m) < 0) {
+        r = record(&reply.u.alloc_reply, fd, p, len, key, epoch);
+        if (r < 0) {
                 munmap(p, len);
-                release(m.id);
-                r = -ENOMEM;
                 goto out;
         }
         pthread_mutex_unlock(&lib_lock);
@@ -178,7 +268,10 @@ out:
 
 EXPORT int free_hugepages(void *addr)
 {
-        struct mapping *m, copy;
+        struct mapping *m;
+        struct held *h;
+        void *at;
+        size_t len;
 
         lib_init();
         pthread_mutex_lock(&lib_lock);
@@ -189,11 +282,17 @@ EXPORT int free_hugepages(void *addr)
                 errno = EINVAL;
                 return -1;
         }
-        copy = *m;
+        h = m->seg;
+        at = m->addr;
+        len = m->len;
         maptab_remove(m);
-        munmap(copy.addr, copy.len);
-        if (copy.gen && copy.gen == lib_conn.gen && lib_conn.fd >= 0)
-                drop(copy.id);
+        munmap(at, len);
+        /* Not this process's last mapping of it: the daemon need not know. */
+        if (h->maps == 0) {
+                if (h->gen && h->gen == lib_conn.gen && lib_conn.fd >= 0)
+                        drop(h->id);
+                held_remove(h);
+        }
         pthread_mutex_unlock(&lib_lock);
         return 0;
 }

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -100,9 +102,13 @@ static int round_trip(struct conn *c, uint16_t type, const void *body, size_t le
         }
         if (r == 0 && (reply->hdr.type != reply_type || reply->hdr.seq != seq))
                 r = -EPROTO;
-        /* A descriptor comes with, and only with, a successful ALLOC reply. */
+        /* A descriptor comes with, and only with, a successful ALLOC reply;
+         * HELLO's reply may bring the key epoch's page. */
         if (r == 0 && reply_type == HP_MSG_ALLOC_REPLY &&
             (got >= 0) != (reply->u.alloc_reply.st.status == 0))
+                r = -EPROTO;
+        if (r == 0 && got >= 0 && reply_type != HP_MSG_ALLOC_REPLY &&
+            reply_type != HP_MSG_HELLO_REPLY)
                 r = -EPROTO;
         if (r < 0) {
                 if (got >= 0)
@@ -114,14 +120,42 @@ static int round_trip(struct conn *c, uint16_t type, const void *body, size_t le
         return 0;
 }
 
+/* The key epoch's page that came with HELLO's reply (fd, closed here), in
+ * place of the last connection's. Without one, or with one that is not what
+ * it should be, every key is asked of the daemon. */
+static void map_epoch(struct conn *c, int fd)
+{
+        struct stat st;
+        void *p = MAP_FAILED;
+
+        if (c->epoch)
+                munmap((void *)c->epoch, HP_EPOCH_SIZE);
+        c->epoch = NULL;
+        if (fd < 0)
+                return;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == HP_EPOCH_SIZE)
+                p = mmap(NULL, HP_EPOCH_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+        close(fd);
+        if (p == MAP_FAILED)
+                return;
+        if (((const struct hp_epoch *)p)->magic != HP_EPOCH_MAGIC) {
+                munmap(p, HP_EPOCH_SIZE);
+                return;
+        }
+        c->epoch = p;
+}
+
 static int conn_open(struct conn *c)
 {
         struct sockaddr_un addr = {.sun_family = AF_UNIX};
         const char *path = getenv("HUGEPAGED_SOCKET");
-        struct hp_hello hello = {.version = HP_PROTO_VERSION, .flags = HP_HELLO_PROGRESS};
+        struct hp_hello hello = {
+            .version = HP_PROTO_VERSION,
+            .flags = HP_HELLO_PROGRESS | (c->want_epoch ? HP_HELLO_EPOCH : 0),
+        };
         struct timeval send_bound = {timeout_ms() / 1000, timeout_ms() % 1000 * 1000};
         struct hp_msg reply;
-        int r;
+        int r, page = -1;
 
         if (!path || !*path)
                 path = HUGEPAGES_DEFAULT_SOCKET;
@@ -141,9 +175,14 @@ static int conn_open(struct conn *c)
                 conn_drop(c);
                 return -ENOSYS;
         }
-        r = round_trip(c, HP_MSG_HELLO, &hello, sizeof(hello), HP_MSG_HELLO_REPLY, &reply, NULL);
+        r = round_trip(c, HP_MSG_HELLO, &hello, sizeof(hello), HP_MSG_HELLO_REPLY, &reply,
+                       c->want_epoch ? &page : NULL);
         if (r == 0 && reply.u.hello_reply.st.status)
                 r = -reply.u.hello_reply.st.status;
+        if (r == 0)
+                map_epoch(c, page);
+        else if (page >= 0)
+                close(page);
         if (r < 0) {
                 conn_drop(c);
                 return r == -ECONNRESET || r == -ETIMEDOUT ? -ENOSYS : r;

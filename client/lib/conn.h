@@ -21,9 +21,11 @@
 struct conn {
         int fd; /* -1: not connected */
         uint64_t seq;
-        uint64_t gen;               /* bumped whenever a connection ends */
-        uint64_t default_page_size; /* from HELLO */
-        int connect_errno;          /* why the last connect() failed (the library says ENOSYS) */
+        uint64_t gen;                 /* bumped whenever a connection ends */
+        uint64_t default_page_size;   /* from HELLO */
+        int connect_errno;            /* why the last connect() failed (the library says ENOSYS) */
+        int want_epoch;               /* ask for the key epoch's page at HELLO */
+        const struct hp_epoch *epoch; /* that page, mapped (the last connection's), or NULL */
         /* Called on every new connection after the greeting (requests go
          * through conn_request); a negative return abandons the connection. */
         int (*on_connect)(struct conn *c);
@@ -60,5 +62,11 @@ int conn_post(struct conn *c, uint16_t type, const void *body, size_t len);
 
 /* Drop the connection (in a forked child: our copy of the parent's). */
 void conn_drop(struct conn *c);
+
+/* The key epoch now (struct hp_epoch), or 0 without its page. */
+static inline uint64_t conn_epoch(const struct conn *c)
+{
+        return c->epoch ? __atomic_load_n(&c->epoch->epoch, __ATOMIC_ACQUIRE) : 0;
+}
 
 #endif

@@ -31,42 +31,50 @@ static struct {
  * child's claim, which a new connection must not register on its own. */
 #define GEN_INHERITED UINT64_MAX
 
-/* In a new child: drop key-0 mappings (not mapped here: MADV_DONTFORK);
- * mark the ones the parent's connection held as inherited, the rest as held
- * by nobody. */
+/* In a new child: forget key-0 mappings (not mapped here: MADV_DONTFORK)
+ * and their segments; mark the segments the parent's connection held as
+ * inherited, the rest as held by nobody. */
 static void set_aside_for_child(uint64_t parent_gen)
 {
         struct mapping *m;
+        struct held *h;
 
         for (size_t i = 0; (m = maptab_at(i));) {
-                if (m->key == 0) {
+                if (m->seg->key == 0) {
                         maptab_remove(m);
                         continue;
                 }
-                m->gen = m->gen == parent_gen ? GEN_INHERITED : 0;
+                i++;
+        }
+        for (size_t i = 0; (h = held_at(i));) {
+                if (h->key == 0) {
+                        held_remove(h);
+                        continue;
+                }
+                h->gen = h->gen == parent_gen ? GEN_INHERITED : 0;
                 i++;
         }
 }
 
-/* After the claim: the inherited mappings are held by our new connection,
+/* After the claim: the inherited segments are held by our new connection,
  * or, if there was nothing to claim, by nobody. */
 static void settle_inherited(int claimed)
 {
-        struct mapping *m;
+        struct held *h;
 
-        for (size_t i = 0; (m = maptab_at(i)); i++)
-                if (m->gen == GEN_INHERITED)
-                        m->gen = claimed ? lib_conn.gen : 0;
+        for (size_t i = 0; (h = held_at(i)); i++)
+                if (h->gen == GEN_INHERITED)
+                        h->gen = claimed ? lib_conn.gen : 0;
 }
 
 static int holds_keyed(void)
 {
-        struct mapping *m;
+        struct held *h;
 
         if (lib_conn.fd < 0)
                 return 0;
-        for (size_t i = 0; (m = maptab_at(i)); i++)
-                if (m->key > 0 && m->gen == lib_conn.gen)
+        for (size_t i = 0; (h = held_at(i)); i++)
+                if (h->key > 0 && h->gen == lib_conn.gen)
                         return 1;
         return 0;
 }

@@ -8,21 +8,24 @@
 
 int reconnect_register(struct conn *c)
 {
-        struct mapping *m;
+        struct held *h;
 
-        for (size_t i = 0; (m = maptab_at(i)); i++) {
-                struct hp_register req = {.id = m->id, .dev = m->dev, .ino = m->ino};
+        for (size_t i = 0; (h = held_at(i)); i++) {
+                struct hp_register req = {.id = h->id, .dev = h->dev, .ino = h->ino};
                 struct hp_msg reply;
                 int r;
 
+                /* A new connection, perhaps to a new daemon, with its own
+                 * page: what a key named is asked again. */
+                h->epoch = HELD_STALE;
                 /* Held on a connection that broke (older generations only). */
-                if (m->gen == 0 || m->gen >= c->gen)
+                if (h->gen == 0 || h->gen >= c->gen)
                         continue;
                 r = conn_request(c, HP_MSG_REGISTER, &req, sizeof(req), HP_MSG_REGISTER_REPLY,
                                  &reply, NULL);
                 if (r < 0)
                         return r;
-                m->gen = reply.u.status.status == 0 ? c->gen : 0;
+                h->gen = reply.u.status.status == 0 ? c->gen : 0;
         }
         return 0;
 }

@@ -386,9 +386,24 @@ void daemon_stop(struct daemon *d)
         }
 }
 
+/* Whether our descriptor NAME (in /proc/self/fd) is a segment's. */
+static int fd_is_segment(const char *name)
+{
+        char path[300], target[400];
+        ssize_t len;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", name);
+        len = readlink(path, target, sizeof(target) - 1);
+        if (len <= 0)
+                return 0;
+        target[len] = '\0';
+        return strstr(target, "/memfd:hugepaged:") || strstr(target, "/hpd2-seg-");
+}
+
 /* What this process's exit would do for the daemon: unmap every segment
- * (memfds named "hugepaged:...", hugetlbfs files named "hpd2-seg-...") and
- * close every connection to d. The test is over; nothing uses them after. */
+ * (memfds named "hugepaged:...", hugetlbfs files named "hpd2-seg-..."),
+ * close the descriptors of them the library keeps, and close every connection
+ * to d. The test is over; nothing uses them after. */
 static void let_go_as_exit_would(const struct daemon *d)
 {
         char line[512];
@@ -418,6 +433,8 @@ static void let_go_as_exit_would(const struct daemon *d)
                 if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 && a.sun_family == AF_UNIX &&
                     strcmp(a.sun_path, d->sock) == 0)
                         close(fd);
+                else if (fd_is_segment(de->d_name))
+                        close(fd); /* kept by the library for mapping a key again */
         }
         closedir(dir);
 }

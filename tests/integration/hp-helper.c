@@ -9,6 +9,9 @@
  *   expect KEY LEN OFFSET TEXT     attach read-only, compare, print OK/MISMATCH
  *   write KEY LEN OFFSET TEXT      attach read-write, write TEXT, free
  *   ro-write KEY                   attach read-only; try to make it writable
+ *   ro-then-rw KEY                 attach read-only, then read-write (writing "via-rw"
+ *                                  if granted), then read-only again and try to make
+ *                                  that writable: "rw=OK|ERRNO again=WRITABLE|ERRNO"
  *   hold KEY LEN FLAG              alloc read-write, print "ready", wait to be killed
  *   exec-after KEY LEN FLAG        alloc, print "ready", exec sleep
  *   exec-on-usr1 KEY LEN FLAG      alloc, print "ready"; on SIGUSR1 exec sleep (no
@@ -24,6 +27,10 @@
  *   mix KEY                        until SIGTERM: attach KEY, fork a child that exits or
  *                                  execs true, free; make and free a private segment;
  *                                  then print "mixed ROUNDS"
+ *   hold-attach KEY                create KEY (0600) and attach it again, print "ready";
+ *                                  on SIGUSR1 attach KEY once more, without IPC_CREAT,
+ *                                  print "attached OK|ERRNO" and free that; on SIGTERM
+ *                                  free the rest, print "freed RESULT" and exit
  *   pingpong KEY ROLE              1: create, write "ping", wait for "pong";
  *                                  2: attach, wait for "ping", write "pong"
  *   fill N LEN FLAG                make up to N private segments of LEN, print
@@ -159,6 +166,32 @@ int main(int argc, char **argv)
                 printf("attach=OK mprotect=%s rw=%s\n", mp, rw);
                 return 0;
         }
+        if (!strcmp(cmd, "ro-then-rw") && argc == 3) {
+                int key = (int)num(argv[2]);
+                const char *rw, *again;
+                char *q, *r;
+
+                p = alloc_hugepages(key, NULL, 2 << 20, PROT_READ, 0);
+                if (p == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                q = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                rw = q == HUGEPAGES_FAILED ? ename(errno) : "OK";
+                if (q != HUGEPAGES_FAILED)
+                        strcpy(q, "via-rw");
+                r = alloc_hugepages(key, NULL, 2 << 20, PROT_READ, 0);
+                if (r == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                again =
+                    mprotect(r, 2 << 20, PROT_READ | PROT_WRITE) == 0 ? "WRITABLE" : ename(errno);
+                printf("rw=%s again=%s\n", rw, again);
+                if (q != HUGEPAGES_FAILED)
+                        free_hugepages(q);
+                return free_hugepages(r) == 0 && free_hugepages(p) == 0 ? 0 : 1;
+        }
         if ((!strcmp(cmd, "hold") || !strcmp(cmd, "exec-after") || !strcmp(cmd, "exec-on-usr1")) &&
             argc == 5) {
                 sigset_t usr1;
@@ -293,6 +326,37 @@ int main(int argc, char **argv)
                                 free_hugepages(kept);
                         printf("freed %d\n", free_hugepages(p));
                         return 0;
+                }
+                return 1;
+        }
+        if (!strcmp(cmd, "hold-attach") && argc == 3) {
+                int key = (int)num(argv[2]);
+                char *again;
+                sigset_t set;
+                int sig;
+
+                block_usr1_term(&set);
+                p = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE, IPC_CREAT | 0600);
+                again = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                if (p == HUGEPAGES_FAILED || again == HUGEPAGES_FAILED) {
+                        out(ename(errno));
+                        return 1;
+                }
+                out("ready");
+                while (sigwait(&set, &sig) == 0) {
+                        char *q;
+
+                        if (sig != SIGUSR1) {
+                                int r = free_hugepages(again);
+
+                                printf("freed %d\n", r | free_hugepages(p));
+                                return 0;
+                        }
+                        q = alloc_hugepages(key, NULL, 2 << 20, PROT_READ | PROT_WRITE, 0);
+                        printf("attached %s\n", q == HUGEPAGES_FAILED ? ename(errno) : "OK");
+                        fflush(stdout);
+                        if (q != HUGEPAGES_FAILED)
+                                free_hugepages(q);
                 }
                 return 1;
         }

@@ -471,7 +471,7 @@ START_TEST(a_full_store_refuses_new_segments_and_connections)
 
         sink_start(&sink);
         setenv("NOTIFY_SOCKET", sink.path, 1);
-        setenv("FDSTORE", "4", 1);
+        setenv("FDSTORE", "5", 1); /* the ledger, the state, the key epoch, and two */
         start("");
         unsetenv("NOTIFY_SOCKET");
         unsetenv("FDSTORE");

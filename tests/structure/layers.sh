@@ -3,8 +3,8 @@
 # layers.sh SOURCE_DIR - the structure docs/architecture.md describes, checked.
 #
 # * daemon/: the modules (x.c and x.h are module x) form no include cycle;
-# * proto/ includes nothing of daemon/ or client/; daemon/ and client/ never
-#   include each other;
+# * proto/ includes nothing of daemon/ or client/, common/ nothing but its own;
+#   daemon/ and client/ never include each other;
 # * exactly one file writes a segment's user count, and only segref.c
 #   destroys a segment (the worker's destroy job, the table's unlink).
 # Prints one line per check and "N passed, M failed"; exits 1 on a failure.
@@ -37,6 +37,10 @@ done
 
 layer_bad=$(grep -ln '#include "\(client\|hpd\|segment\|hugepages\|conn\)\.h"' "$src"/proto/*.[ch] 2>/dev/null)
 [ -z "$layer_bad" ] && ok "proto/ includes nothing above it" || bad "proto/ includes: $layer_bad"
+common_bad=$(grep -l '#include "[^"]*"' "$src"/common/*.[ch] 2>/dev/null | while read -r f; do
+        sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f" | grep -qvx 'htab.h' && echo "$f"
+done)
+[ -z "$common_bad" ] && ok "common/ includes only itself" || bad "common/ includes: $common_bad"
 cross=$( (grep -l '#include "\(conn\|maptab\|state\|hugepages\)\.h"' "$src"/daemon/*.[ch]
         grep -l '#include "\(hpd\|segment\|segref\|client\)\.h"' "$src"/client/*.c "$src"/client/lib/*.[ch]) 2>/dev/null)
 [ -z "$cross" ] && ok "daemon/ and client/ do not include each other" || bad "cross includes: $cross"

@@ -340,6 +340,25 @@ for how in restart watchdog; do
         fi
 done
 
+# 5b. A key this process maps, attached again without the daemon (the key
+# epoch's page says it still names the segment): the page is the same across
+# a SIGKILL, so a removal after the restart is seen by the holder at once.
+start_helper h29 hold-attach 29
+kill_daemon KILL || bad "SIGKILL with a held key: no restart"
+signal_helper USR1 "hold-attach 29"
+wait_out 5 h29 "attached OK" || bad "held key 29 after the restart: $(cat "$work/h29.out")"
+in_ct /usr/local/bin/hugepagectl remove 29 >/dev/null
+signal_helper USR1 "hold-attach 29"
+if wait_out 5 h29 "attached ENOENT"; then
+        ok "a key removed after a restart is not found again through the holder's own mapping"
+else
+        bad "key 29 removed after the restart: the holder said $(tr '\n' ' ' <"$work/h29.out")"
+fi
+signal_helper TERM "hold-attach 29"
+wait_out 5 h29 "freed 0" || bad "holder of 29: $(cat "$work/h29.out")"
+wait "$pid_h29" 2>/dev/null
+wait_for 2 used_is "$base" || bad "after 29: used $(used), base $base"
+
 # 6. Twenty SIGKILLs under a mix of alloc, free, fork, exec and crashes.
 in_ct "$helper" try 0 2097152 3 0 >/dev/null
 wait_for 5 is_state active

@@ -252,7 +252,7 @@ START_TEST(reserved_fields_and_ranges)
         int32_t neg = -1, big = 5000;
         uint64_t zero64 = 0, odd = 3 << 20;
 
-        uint32_t hello_flag = 2, progress_on_a_reply = 1;
+        uint32_t hello_flag = ~HP_HELLO_KNOWN & (HP_HELLO_KNOWN + 1), progress_on_a_reply = 1;
 
         expect_bad(HP_MSG_HELLO, offsetof(struct hp_hello, flags), &hello_flag, 4);
         expect_bad(HP_MSG_PROGRESS, offsetof(struct hp_status, status), &progress_on_a_reply, 4);

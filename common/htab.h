@@ -5,8 +5,8 @@
  * Owns only its bucket array; nodes belong to whatever embeds them. Lookups
  * are O(1) on average; the table doubles when it holds more nodes than buckets.
  */
-#ifndef HPD_HTAB_H
-#define HPD_HTAB_H
+#ifndef HP_HTAB_H
+#define HP_HTAB_H
 
 #include <stddef.h>
 #include <stdint.h>
