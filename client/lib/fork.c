@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fork.h"
@@ -26,6 +27,17 @@ static struct {
         uint64_t token; /* 0: no hold asked for */
         int pipe[2];    /* child -> parent: the child's pid */
 } pending = {0, {-1, -1}};
+
+/* A page the kernel empties in every child (MADV_WIPEONFORK, Linux 4.14):
+ * while its mark is set, this is the process that set it, and no getpid()
+ * is needed to know it. NULL where the kernel cannot: getpid() every call. */
+static volatile int *same_process;
+
+static void mark_process(void)
+{
+        if (same_process)
+                *same_process = 1;
+}
 
 /* A generation no connection has: an inherited mapping waiting for the
  * child's claim, which a new connection must not register on its own. */
@@ -150,6 +162,7 @@ static void atfork_child(void)
         close_pipe();
         conn_drop(&lib_conn); /* our copy of the parent's socket */
         lib_set_owner(getpid());
+        mark_process();
         set_aside_for_child(parent_gen);
         if (token)
                 claimed = conn_call(&lib_conn, HP_MSG_CLAIM, &claim, sizeof(claim),
@@ -161,13 +174,25 @@ static void atfork_child(void)
 
 void fork_install(void)
 {
+        void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p != MAP_FAILED && madvise(p, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) == 0)
+                same_process = p;
+        else if (p != MAP_FAILED)
+                munmap(p, (size_t)sysconf(_SC_PAGESIZE));
+        mark_process();
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 void fork_check_pid(void)
 {
-        pid_t me = getpid();
+        pid_t me;
 
+        if (same_process && *same_process)
+                return;
+        me = getpid();
+        mark_process();
         if (me == lib_owner())
                 return;
         /* A child nobody told us about: the connection is the parent's. */

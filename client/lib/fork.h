@@ -13,7 +13,8 @@ void fork_install(void);
 
 /* With lib_lock held, before any use of lib_conn: if this process is a child
  * made without the fork handlers (_Fork(), a raw clone()), forget the
- * parent's connection and what the child was never counted for. */
+ * parent's connection and what the child was never counted for. Costs no
+ * system call where the kernel has MADV_WIPEONFORK. */
 void fork_check_pid(void);
 
 #endif

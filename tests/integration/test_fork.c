@@ -189,6 +189,42 @@ static void *churn(void *arg)
 
 /* fork() while other threads are inside alloc_hugepages()/free_hugepages():
  * no deadlock, and the child can use the library. */
+/* A child made without the fork handlers (_Fork()) is noticed at its first
+ * call: it never uses the parent's connection, is not counted for what it
+ * inherited, and counts once it attaches on a connection of its own. */
+START_TEST(child_made_without_the_handlers)
+{
+        char *p = must_alloc(4100, MB2, RW, IPC_CREAT | 0600);
+        char *q = must_alloc(4100, MB2, RW, 0); /* a held key: no round trip */
+        struct hugepages_stat st;
+        pid_t child;
+
+        strcpy(p, "parent");
+        child = _Fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+                char *r;
+                int ok;
+
+                ok = hugepages_stat(4100, &st) == 0 && st.users == 1 && st.processes == 1;
+                ok = ok && free_hugepages(q) == 0; /* inherited, never counted */
+                r = alloc_hugepages(4100, NULL, MB2, RW, 0);
+                ok = ok && r != HUGEPAGES_FAILED && strcmp(r, "parent") == 0;
+                ok = ok && hugepages_stat(4100, &st) == 0 && st.users == 2 && st.processes == 2;
+                ok = ok && free_hugepages(r) == 0 && free_hugepages(p) == 0;
+                _exit(ok ? 0 : 1);
+        }
+        ck_assert_int_eq(wait_exit(child), 0);
+        /* The parent's connection and its count are as they were. */
+        ck_assert_int_eq(hugepages_stat(4100, &st), 0);
+        ck_assert_uint_eq(st.users, 1);
+        ck_assert_str_eq(q, "parent");
+        ck_assert_int_eq(free_hugepages(q), 0);
+        ck_assert_int_eq(free_hugepages(p), 0);
+        ck_assert(wait_key_gone(4100, 1000));
+}
+END_TEST
+
 START_TEST(fork_in_a_threaded_program)
 {
         int fds = fd_count_settled(hp_daemon.pid);
@@ -240,6 +276,7 @@ static Suite *fork_suite(void)
         tcase_add_test(tc, child_killed_right_away_leaks_nothing);
         tcase_add_test(tc, vfork_spawn_and_system);
         tcase_add_test(tc, fork_in_a_threaded_program);
+        tcase_add_test(tc, child_made_without_the_handlers);
         suite_add_tcase(s, tc);
         return s;
 }
