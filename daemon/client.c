@@ -21,7 +21,7 @@
 #include "config.h"
 #include "log.h"
 
-/* Requests handled per readiness callback before others get a turn. */
+/* Connections accepted per readiness callback before clients get a turn. */
 #define CLIENT_BATCH 16
 
 /* A descriptor the client sent (no request carries one): closed elsewhere. */
@@ -89,33 +89,35 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 {
         struct client *c = arg;
         char buf[HP_MSG_MAX + 1];
+        int r;
 
         (void)what;
-        for (int i = 0; i < CLIENT_BATCH && !c->busy; i++) {
-                int r;
-
-                r = hp_proto_peek(fd, buf, sizeof(buf), MSG_DONTWAIT);
-                if (r == -EAGAIN)
-                        return;
-                if (r == 0 || r == -ECONNRESET) {
-                        client_free(c);
-                        return;
-                }
-                if (r < 0) {
-                        violation(c, "bad datagram", r);
-                        return;
-                }
-                r = hp_proto_decode(buf, (size_t)r, HP_DIR_REQUEST, &c->req);
-                if (r < 0) {
-                        violation(c, "malformed message", r);
-                        return;
-                }
-                c->busy = 1;
-                r = c->owner->ops->request(c);
-                if (r < 0) {
-                        violation(c, "protocol violation", r);
-                        return;
-                }
+        /* One request per readiness: the loop is level-triggered, so what is
+         * left comes back at once, after the other clients' turns, and a
+         * client that waits for each answer costs no read that finds nothing. */
+        if (c->busy)
+                return;
+        r = hp_proto_peek(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (r == -EAGAIN)
+                return;
+        if (r == 0 || r == -ECONNRESET) {
+                client_free(c);
+                return;
+        }
+        if (r < 0) {
+                violation(c, "bad datagram", r);
+                return;
+        }
+        r = hp_proto_decode(buf, (size_t)r, HP_DIR_REQUEST, &c->req);
+        if (r < 0) {
+                violation(c, "malformed message", r);
+                return;
+        }
+        c->busy = 1;
+        r = c->owner->ops->request(c);
+        if (r < 0) {
+                violation(c, "protocol violation", r);
+                return;
         }
         if (c->busy)
                 event_del(c->ev_read);
