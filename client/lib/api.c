@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fork.h"
@@ -147,21 +146,11 @@ static int record(const struct hp_alloc_reply *a, int fd, void *p, size_t len, i
 {
         struct held *h = held_by_id(a->id);
         int twice = h && h->gen == lib_conn.gen; /* the daemon counts us twice now */
-        struct stat st;
         int writable;
 
         if (!h) {
-                if (fstat(fd, &st) < 0) {
-                        int e = errno;
-
-                        close(fd);
-                        drop(a->id);
-                        return -e;
-                }
                 h = held_add(&(struct held){
                     .id = a->id,
-                    .dev = (uint64_t)st.st_dev,
-                    .ino = (uint64_t)st.st_ino,
                     .size = a->size,
                     .page_size = a->page_size,
                     .key = key,
@@ -186,10 +175,12 @@ static int record(const struct hp_alloc_reply *a, int fd, void *p, size_t len, i
         /* The descriptor is kept for mapping the key again, with the same
          * access. Key 0 is never asked for again. */
         writable = a->access == HP_ACCESS_RDWR;
-        if (key > 0 && h->fd[writable] < 0 && held_may_keep_fd())
+        if (key > 0 && h->fd[writable] < 0 && held_may_keep_fd()) {
                 held_keep_fd(h, writable, fd);
-        else
+        } else {
+                held_identify(h, fd);
                 close(fd);
+        }
         if (key > 0) {
                 h->epoch = epoch;
                 held_name(h);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "maptab.h"
@@ -119,13 +120,36 @@ struct held *held_at(size_t i)
         return i < helds.n ? helds.v[i] : NULL;
 }
 
+int held_identify(struct held *h, int fd)
+{
+        struct stat st;
+
+        if (h->ino)
+                return 0;
+        if (fd < 0)
+                fd = h->fd[1] >= 0 ? h->fd[1] : h->fd[0];
+        if (fd < 0)
+                return -EBADF;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        h->dev = (uint64_t)st.st_dev;
+        h->ino = (uint64_t)st.st_ino;
+        return 0;
+}
+
+/* The budget, read again from the limit every so many descriptors kept and
+ * whenever it is reached (the program may have raised its limit). */
 int held_may_keep_fd(void)
 {
+        static size_t budget, until_check;
         struct rlimit rl;
-        rlim_t budget = KEEP_FDS_MAX;
 
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 4 < budget)
-                budget = rl.rlim_cur / 4;
+        if (kept >= budget || until_check-- == 0) {
+                budget = KEEP_FDS_MAX;
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 4 < budget)
+                        budget = (size_t)(rl.rlim_cur / 4);
+                until_check = 64;
+        }
         return kept < budget;
 }
 

@@ -25,7 +25,8 @@ struct held {
         struct hnode by_key; /* its key, while the key names it (keyed) */
         uint64_t id;         /* the daemon's segment id */
         uint64_t gen;        /* connection generation that holds our reference; 0: none */
-        uint64_t dev, ino;   /* the memory's file, to prove it after a daemon restart */
+        uint64_t dev, ino;   /* the memory's file, to prove it after a daemon restart;
+                              * 0, 0: not asked yet (a descriptor is kept) */
         uint64_t size, page_size;
         uint64_t epoch;     /* the key epoch at which the daemon last named it by key */
         unsigned long maps; /* mappings of it that this process has */
@@ -57,6 +58,9 @@ void held_remove(struct held *h);
 /* Iterate: for (i = 0; (h = held_at(i)); i++); held_remove(h) keeps i valid
  * for the next element only if the loop then does not advance. */
 struct held *held_at(size_t i);
+/* Learn h's device and inode, from fd or a kept descriptor, unless known:
+ * 0, or a negative errno. */
+int held_identify(struct held *h, int fd);
 /* Descriptors kept, against the budget (a share of RLIMIT_NOFILE). */
 int held_may_keep_fd(void);
 /* Keep fd as h's read-only ([0]) or read-write ([1]) descriptor. */

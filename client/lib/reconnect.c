@@ -11,7 +11,7 @@ int reconnect_register(struct conn *c)
         struct held *h;
 
         for (size_t i = 0; (h = held_at(i)); i++) {
-                struct hp_register req = {.id = h->id, .dev = h->dev, .ino = h->ino};
+                struct hp_register req;
                 struct hp_msg reply;
                 int r;
 
@@ -21,6 +21,11 @@ int reconnect_register(struct conn *c)
                 /* Held on a connection that broke (older generations only). */
                 if (h->gen == 0 || h->gen >= c->gen)
                         continue;
+                if (held_identify(h, -1) < 0) {
+                        h->gen = 0; /* cannot be proved: not counted */
+                        continue;
+                }
+                req = (struct hp_register){.id = h->id, .dev = h->dev, .ino = h->ino};
                 r = conn_request(c, HP_MSG_REGISTER, &req, sizeof(req), HP_MSG_REGISTER_REPLY,
                                  &reply, NULL);
                 if (r < 0)
