@@ -21,7 +21,8 @@
 #include "config.h"
 #include "log.h"
 
-/* Connections accepted per readiness callback before clients get a turn. */
+/* Connections accepted, or one-way requests read, per readiness callback
+ * before others get a turn. */
 #define CLIENT_BATCH 16
 
 /* A descriptor the client sent (no request carries one): closed elsewhere. */
@@ -92,35 +93,43 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         int r;
 
         (void)what;
-        /* One request per readiness: the loop is level-triggered, so what is
-         * left comes back at once, after the other clients' turns, and a
-         * client that waits for each answer costs no read that finds nothing. */
-        if (c->busy)
-                return;
-        r = hp_proto_peek(fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (r == -EAGAIN)
-                return;
-        if (r == 0 || r == -ECONNRESET) {
-                client_free(c);
-                return;
+        /* One request per readiness, or a few if they need no answer: the
+         * loop is level-triggered, so what is left comes back at once, after
+         * the other clients' turns; a client that waits for each answer
+         * costs no read that finds nothing, and one that sent a one-way
+         * request (free_hugepages()) has its next one read at once. */
+        for (int i = 0; i < CLIENT_BATCH; i++) {
+                if (c->busy)
+                        return;
+                r = hp_proto_peek(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (r == -EAGAIN)
+                        return;
+                if (r == 0 || r == -ECONNRESET) {
+                        client_free(c);
+                        return;
+                }
+                if (r < 0) {
+                        violation(c, "bad datagram", r);
+                        return;
+                }
+                r = hp_proto_decode(buf, (size_t)r, HP_DIR_REQUEST, &c->req);
+                if (r < 0) {
+                        violation(c, "malformed message", r);
+                        return;
+                }
+                c->busy = 1;
+                r = c->owner->ops->request(c);
+                if (r < 0) {
+                        violation(c, "protocol violation", r);
+                        return;
+                }
+                if (c->busy) {
+                        event_del(c->ev_read);
+                        return;
+                }
+                if (c->reply_type != 0)
+                        return;
         }
-        if (r < 0) {
-                violation(c, "bad datagram", r);
-                return;
-        }
-        r = hp_proto_decode(buf, (size_t)r, HP_DIR_REQUEST, &c->req);
-        if (r < 0) {
-                violation(c, "malformed message", r);
-                return;
-        }
-        c->busy = 1;
-        r = c->owner->ops->request(c);
-        if (r < 0) {
-                violation(c, "protocol violation", r);
-                return;
-        }
-        if (c->busy)
-                event_del(c->ev_read);
 }
 
 static void resume(struct client *c)
