@@ -298,6 +298,12 @@ static int counter(struct hpd *hpd, uint32_t index, char *name, size_t len, uint
                          ps->page_size / 1024);
                 *value = __atomic_load_n(added ? &ps->pages_added : &ps->pages_returned,
                                          __ATOMIC_RELAXED);
+        } else if (index < 2 + answers + 3 * hpd->pool.nsizes) {
+                /* The daemon's own: zeroed and ready, for nobody yet. */
+                struct pool_size *ps = &hpd->pool.sizes[index - 2 - answers - 2 * hpd->pool.nsizes];
+
+                snprintf(name, len, "pool_warm_bytes_%" PRIu64 "kB", ps->page_size / 1024);
+                *value = __atomic_load_n(&ps->warm_ready, __ATOMIC_RELAXED);
         } else {
                 return -ENOENT;
         }

@@ -274,6 +274,45 @@ static int daemon_key(struct parse *p, const char *key, const char *v)
         return 1;
 }
 
+/* Warm=PAGESIZE:BYTES sets that size's warm pool (0 for none); Warm= with
+ * nothing clears every size's. */
+static int warm_key(struct config *c, const char *v)
+{
+        char size[32];
+        const char *colon = strchr(v, ':');
+        uint64_t ps, bytes;
+        size_t i;
+
+        if (!*v) {
+                c->nwarm = 0;
+                return 0;
+        }
+        if (!colon || (size_t)(colon - v) >= sizeof(size))
+                return -EINVAL;
+        memcpy(size, v, (size_t)(colon - v));
+        size[colon - v] = '\0';
+        if (parse_bytes(size, &ps) < 0 || ps < 4096 || (ps & (ps - 1)) ||
+            parse_bytes(colon + 1, &bytes) < 0 || bytes % ps)
+                return -EINVAL;
+        for (i = 0; i < c->nwarm && c->warm[i].page_size != ps; i++)
+                ;
+        if (i == CONFIG_WARM_MAX)
+                return -EINVAL;
+        c->warm[i].page_size = ps;
+        c->warm[i].bytes = bytes;
+        if (i == c->nwarm)
+                c->nwarm++;
+        return 0;
+}
+
+uint64_t config_warm_for(const struct config *c, uint64_t page_size)
+{
+        for (size_t i = 0; i < c->nwarm; i++)
+                if (c->warm[i].page_size == page_size)
+                        return c->warm[i].bytes;
+        return 0;
+}
+
 static int pool_key(struct parse *p, const char *key, const char *v)
 {
         if (strcmp(key, "Grow") == 0) {
@@ -283,6 +322,12 @@ static int pool_key(struct parse *p, const char *key, const char *v)
                 if (config_parse_size(v, p->mem_total, &p->c->max_grow) < 0)
                         return fail(p, key, "'%s' is not a size (bytes, K/M/G/T, N%% or infinity)",
                                     v);
+        } else if (strcmp(key, "Warm") == 0) {
+                if (warm_key(p->c, v) < 0)
+                        return fail(p, key,
+                                    "'%s' is not PAGESIZE:BYTES (a power of two, and a multiple "
+                                    "of it; at most %d sizes)",
+                                    v, CONFIG_WARM_MAX);
         } else {
                 return fail(p, key, "%s", "unknown key");
         }

@@ -49,6 +49,8 @@ struct config_id_limits {
         struct limits limits;
 };
 
+#define CONFIG_WARM_MAX 8
+
 struct config {
         /* [Daemon] */
         char *socket;       /* Socket= */
@@ -60,6 +62,10 @@ struct config {
         /* [Pool] */
         int grow;          /* Grow= */
         uint64_t max_grow; /* MaxGrow=: bytes the daemon may add, all sizes */
+        struct {
+                uint64_t page_size, bytes;
+        } warm[CONFIG_WARM_MAX]; /* Warm=PAGESIZE:BYTES, one per page size */
+        size_t nwarm;
         /* [Limits] */
         struct limits defaults;
         uint64_t all_users; /* MaxBytesAllUsers= */
@@ -98,6 +104,9 @@ void config_free(struct config *c);
  * naming it.
  */
 void config_limits_for(const struct config *c, const struct creds *cr, struct limits *out);
+
+/* Bytes of that page size Warm= keeps ready (0: none). */
+uint64_t config_warm_for(const struct config *c, uint64_t page_size);
 
 /* A limit's bytes for one page size: the smaller of MaxBytes= and its
  * MaxBytes<SIZE>=, if any. */

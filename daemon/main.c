@@ -72,6 +72,9 @@ static void usage(FILE *f)
                 "  -m, --socket-mode MODE  permission bits of the socket file (default 0666)\n"
                 "  -g, --socket-group GRP  group of the socket file\n"
                 "      --no-pool-grow      never grow the huge page pool; ENOMEM when it is short\n"
+                "      --warm PAGESIZE:BYTES\n"
+                "                          keep BYTES of PAGESIZE pages zeroed and ready for new\n"
+                "                          segments (repeatable: one per page size)\n"
                 "      --idle-exit SECONDS exit after SECONDS with no clients and no segments\n"
                 "                          (0, the default: never; for socket activation)\n"
                 "      --backend memfd|hugetlbfs:DIR\n"
@@ -102,7 +105,14 @@ static int check_options(const struct options *o)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NO_GROW = 256, OPT_VERSION, OPT_IDLE_EXIT, OPT_BACKEND, OPT_LOG_LEVEL };
+        enum {
+                OPT_NO_GROW = 256,
+                OPT_VERSION,
+                OPT_IDLE_EXIT,
+                OPT_BACKEND,
+                OPT_LOG_LEVEL,
+                OPT_WARM
+        };
         static const struct option longopts[] = {
             {"config", required_argument, NULL, 'c'},
             {"socket", required_argument, NULL, 's'},
@@ -113,6 +123,7 @@ static int parse(int argc, char **argv, struct options *o)
             {"backend", required_argument, NULL, OPT_BACKEND},
             {"verbose", no_argument, NULL, 'v'},
             {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+            {"warm", required_argument, NULL, OPT_WARM},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
             {0},
@@ -130,6 +141,7 @@ static int parse(int argc, char **argv, struct options *o)
             {OPT_BACKEND, "Daemon", "Backend", NULL},
             {'v', "Daemon", "LogLevel", "debug"},
             {OPT_LOG_LEVEL, "Daemon", "LogLevel", NULL},
+            {OPT_WARM, "Pool", "Warm", NULL},
         };
         int c;
 
@@ -204,6 +216,27 @@ static void apply(struct hpd *hpd, struct config *c)
         pool_set_growth(&hpd->pool, c->grow, c->max_grow);
 }
 
+/* The warm pool of each page size, as the configuration says (memfds only). */
+static void apply_warm(struct hpd *hpd)
+{
+        const struct config *c = hpd->config;
+
+        for (size_t i = 0; i < c->nwarm; i++)
+                if (!pool_find(&hpd->pool, c->warm[i].page_size))
+                        log_warn("Warm=: no %" PRIu64 " kB huge pages here; ignored",
+                                 c->warm[i].page_size / 1024);
+        for (size_t i = 0; i < hpd->pool.nsizes; i++) {
+                uint64_t page_size = hpd->pool.sizes[i].page_size;
+                uint64_t bytes = config_warm_for(c, page_size);
+
+                if (bytes && hpd->backend.dir >= 0) {
+                        log_warn("Warm=: the hugetlbfs backend has no warm pool; ignored");
+                        bytes = 0;
+                }
+                worker_set_warm(hpd->worker, page_size, bytes);
+        }
+}
+
 static int same(const char *a, const char *b)
 {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -225,6 +258,7 @@ static void reload(struct run *run)
                          "at a restart");
         c->idle_exit = old->idle_exit; /* timers already set */
         apply(hpd, c);
+        apply_warm(hpd);
         log_info("SIGHUP: configuration reloaded; new limits apply to what comes next");
 }
 
@@ -403,6 +437,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         restore_finish(&hpd);
+        apply_warm(&hpd);
         for (size_t i = 0; i < NSIGNALS; i++) {
                 sigs[i] = evsignal_new(hpd.base, handled[i], on_signal, &run);
                 if (!sigs[i] || event_add(sigs[i], NULL) < 0) {

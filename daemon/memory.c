@@ -103,6 +103,40 @@ int memory_begin(const struct backend *b, struct segment *s)
         return 0;
 }
 
+int memory_warm_begin(struct segment *piece)
+{
+        unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
+        int fd;
+
+        flags |= (unsigned)log2u64(piece->page_size) << MFD_HUGE_SHIFT;
+        /* "hugepaged:warm" stays its name as a segment's: where it came from. */
+        fd = memfd_create("hugepaged:warm", flags);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0600) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        piece->fd = fd;
+        return 0;
+}
+
+int memory_warm_take(struct segment *s, int fd)
+{
+        int r = 0;
+
+        /* Pages past the segment go back to the pool, still zero. */
+        if (ftruncate(fd, (off_t)s->size) < 0 || (r = own(fd, s)) < 0) {
+                r = r ? r : -errno;
+                close(fd);
+                return r;
+        }
+        s->fd = fd;
+        return 0;
+}
+
 int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes)
 {
         int r;

@@ -33,6 +33,13 @@ void memory_close(struct backend *b);
  * zeroed), then sealing or naming it. Each 0 or a negative errno; after a
  * failure at any step, memory_abort. */
 int memory_begin(const struct backend *b, struct segment *s);
+/* The warm pool (memfds only): a file made and filled like a segment's, but
+ * for nobody yet (memory_warm_begin, then memory_fill; never sealed), and,
+ * when a create takes it, cut to the segment's size and given its owner and
+ * mode (memory_warm_take, then memory_end). Both take the file or fail
+ * without it. */
+int memory_warm_begin(struct segment *piece);
+int memory_warm_take(struct segment *s, int fd);
 int memory_fill(struct segment *s, uint64_t offset, uint64_t bytes);
 int memory_end(const struct backend *b, struct segment *s);
 void memory_abort(const struct backend *b, struct segment *s);

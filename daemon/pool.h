@@ -28,6 +28,7 @@ struct pool_size {
         /* Since start (atomic: the worker's): pages the daemon raised the
          * setting by, and lowered it by again. */
         uint64_t pages_added, pages_returned;
+        uint64_t warm_ready; /* bytes ready in the warm pool (atomic: the worker's) */
 };
 
 struct pool {

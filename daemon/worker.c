@@ -29,6 +29,23 @@ struct job {
         struct job *next;
 };
 
+/* The warm pool of one page size: files made and zeroed ahead, for nobody
+ * yet. The worker's alone, but for target (set from the loop, under lock)
+ * and ps->warm_ready (atomic, read by the loop). */
+#define WARM_PIECES 64
+
+struct warm {
+        struct pool_size *ps;
+        uint64_t target;           /* bytes to keep ready: Warm= */
+        uint64_t ready;            /* bytes in pieces */
+        uint64_t piece;            /* bytes of the next piece made */
+        uint64_t retry_at;         /* could not make one: not before (ms, CLOCK_MONOTONIC) */
+        int fd[WARM_PIECES];       /* the pieces */
+        uint64_t len[WARM_PIECES]; /* their sizes */
+        unsigned n;
+        struct segment *filling; /* a piece being made (no id, no owner), or NULL */
+};
+
 struct worker {
         pthread_t thread;
         pthread_mutex_t lock;
@@ -43,6 +60,8 @@ struct worker {
         const struct backend *backend;
         worker_done_fn done_fn;
         void *ctx;
+        struct warm warm[POOL_MAX_SIZES];
+        size_t nwarm;
 };
 
 /* A large segment is made in turns, and goes to the back of the queue
@@ -52,6 +71,18 @@ struct worker {
  * kernel must first compact do not). */
 #define CREATE_PIECE   (UINT64_C(16) << 20)
 #define CREATE_TURN_MS 20
+
+/* A warm piece that could not be made is tried again this much later (or
+ * at the next create of its page size, or a new target). */
+#define WARM_RETRY_MS 1000
+
+static uint64_t now_ms(void)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
 
 static uint64_t elapsed_ms(const struct timespec *since)
 {
@@ -80,14 +111,22 @@ static void record_growth(void *arg, const struct pool_growth *planned)
         keep_growth(gr->w->keep, gr->w->pool, gr->ps, planned, 1);
 }
 
-static int run_create(struct worker *w, struct segment *s)
+static int warm_take(struct worker *w, struct segment *s);
+
+/* A turn of making s, a segment or (warm) a piece of the warm pool, which
+ * is not sealed and whose failure is its own to report. */
+static int make_turn(struct worker *w, struct segment *s, int warm)
 {
         struct pool_growth g = {s->grown[0], s->grown[1]};
         struct timespec start;
         uint64_t piece;
-        int r = 0;
+        int r = 0, fd;
 
         clock_gettime(CLOCK_MONOTONIC, &start);
+        /* Made already, and zeroed: the warm pool's. */
+        if (!warm && s->made == 0 && s->fd < 0 && (fd = warm_take(w, s)) >= 0 &&
+            memory_warm_take(s, fd) == 0)
+                s->made = s->size;
         if (s->made == 0 && s->fd < 0) {
                 struct growth_record gr = {w, s->pool};
                 struct pool_growth planned;
@@ -102,7 +141,7 @@ static int run_create(struct worker *w, struct segment *s)
                                     &(struct pool_growth){planned.pages - g.pages, planned.base},
                                     0);
                 if (r == 0)
-                        r = memory_begin(w->backend, s);
+                        r = warm ? memory_warm_begin(s) : memory_begin(w->backend, s);
         }
         while (r == 0 && s->made < s->size) {
                 piece = s->size - s->made < CREATE_PIECE ? s->size - s->made : CREATE_PIECE;
@@ -111,13 +150,18 @@ static int run_create(struct worker *w, struct segment *s)
                 if (r == 0 && s->made < s->size && elapsed_ms(&start) >= CREATE_TURN_MS)
                         return 1;
         }
-        if (r == 0)
+        if (r == 0 && !warm)
                 r = memory_end(w->backend, s);
         if (r < 0)
                 memory_abort(w->backend, s);
         if (g.pages) {
                 pool_ungrow(s->pool, &g);
                 keep_growth(w->keep, w->pool, s->pool, &g, 0);
+        }
+        s->grown[0] = s->grown[1] = 0;
+        if (warm) {
+                s->error = r;
+                return 0;
         }
         if (r < 0 && r != -ENOMEM) {
                 /* The contract has one answer for "no memory to be had". */
@@ -127,6 +171,199 @@ static int run_create(struct worker *w, struct segment *s)
         }
         s->error = r;
         return 0;
+}
+
+static int run_create(struct worker *w, struct segment *s)
+{
+        return make_turn(w, s, 0);
+}
+
+/* ---- the warm pool ------------------------------------------------------- */
+
+static struct warm *warm_of(struct worker *w, uint64_t page_size)
+{
+        for (size_t i = 0; i < w->nwarm; i++)
+                if (w->warm[i].ps->page_size == page_size)
+                        return &w->warm[i];
+        return NULL;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+        return (v + to - 1) / to * to;
+}
+
+/* A create of s: the smallest piece that holds it, taken out (its fd), or
+ * -1. The first piece is the whole target; the next are made the size
+ * creates ask for (at least a 64th of the target: no more than 64 files). */
+static int warm_take(struct worker *w, struct segment *s)
+{
+        struct warm *wm = w->backend->dir < 0 ? warm_of(w, s->page_size) : NULL;
+        unsigned best = WARM_PIECES;
+        int fd;
+
+        if (!wm)
+                return -1;
+        pthread_mutex_lock(&w->lock);
+        if (s->size <= wm->target) {
+                uint64_t floor = round_up(wm->target / WARM_PIECES, s->page_size);
+
+                wm->piece = s->size > floor ? s->size : floor;
+        }
+        wm->retry_at = 0;
+        pthread_mutex_unlock(&w->lock);
+        for (unsigned i = 0; i < wm->n; i++)
+                if (wm->len[i] >= s->size && (best == WARM_PIECES || wm->len[i] < wm->len[best]))
+                        best = i;
+        if (best == WARM_PIECES)
+                return -1;
+        fd = wm->fd[best];
+        wm->ready -= wm->len[best];
+        wm->n--;
+        wm->fd[best] = wm->fd[wm->n];
+        wm->len[best] = wm->len[wm->n];
+        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+        return fd;
+}
+
+static void warm_drop_filling(struct worker *w, struct warm *wm)
+{
+        struct segment *f = wm->filling;
+        struct pool_growth g = {f->grown[0], f->grown[1]};
+
+        memory_abort(w->backend, f);
+        if (g.pages) {
+                pool_ungrow(f->pool, &g);
+                keep_growth(w->keep, w->pool, f->pool, &g, 0);
+        }
+        free(f);
+        wm->filling = NULL;
+}
+
+/* Give back what is over the target: the largest pieces first. */
+static void warm_trim(struct worker *w, struct warm *wm, uint64_t target)
+{
+        if (wm->filling && wm->ready + wm->filling->size > target)
+                warm_drop_filling(w, wm);
+        while (wm->ready > target && wm->n) {
+                unsigned big = 0;
+
+                for (unsigned i = 1; i < wm->n; i++)
+                        if (wm->len[i] > wm->len[big])
+                                big = i;
+                close(wm->fd[big]);
+                wm->ready -= wm->len[big];
+                wm->n--;
+                wm->fd[big] = wm->fd[wm->n];
+                wm->len[big] = wm->len[wm->n];
+        }
+        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+}
+
+/* What the warm pool of wm wants done, w->lock held: 1 (trim or fill), 0. */
+static int warm_wants(const struct warm *wm)
+{
+        uint64_t filling = wm->filling ? wm->filling->size : 0;
+
+        if (wm->ready + filling > wm->target || wm->filling)
+                return 1; /* trim, or finish the piece under way */
+        return (!wm->retry_at || now_ms() >= wm->retry_at) && wm->n < WARM_PIECES &&
+               wm->target - wm->ready - filling >= wm->ps->page_size;
+}
+
+static int warm_pending(const struct worker *w)
+{
+        for (size_t i = 0; i < w->nwarm; i++)
+                if (warm_wants(&w->warm[i]))
+                        return 1;
+        return 0;
+}
+
+/* The earliest retry of a piece that could not be made, if any. */
+static int warm_retry(const struct worker *w, struct timespec *at)
+{
+        uint64_t first = 0;
+
+        for (size_t i = 0; i < w->nwarm; i++)
+                if (w->warm[i].retry_at && (!first || w->warm[i].retry_at < first))
+                        first = w->warm[i].retry_at;
+        at->tv_sec = (time_t)(first / 1000);
+        at->tv_nsec = (long)(first % 1000) * 1000000;
+        return first != 0;
+}
+
+/* One turn of warm-pool work, with the queue empty: trim, or make a piece. */
+static void warm_turn(struct worker *w)
+{
+        for (size_t i = 0; i < w->nwarm; i++) {
+                struct warm *wm = &w->warm[i];
+                struct segment *f;
+                uint64_t target, want;
+
+                pthread_mutex_lock(&w->lock);
+                target = wm->target;
+                if (!warm_wants(wm)) {
+                        pthread_mutex_unlock(&w->lock);
+                        continue;
+                }
+                pthread_mutex_unlock(&w->lock);
+                if (wm->ready + (wm->filling ? wm->filling->size : 0) > target) {
+                        warm_trim(w, wm, target);
+                        return;
+                }
+                if (!wm->filling) {
+                        want = target - wm->ready;
+                        if (!wm->piece)
+                                wm->piece = target;
+                        if (want > wm->piece)
+                                want = wm->piece;
+                        want -= want % wm->ps->page_size;
+                        f = calloc(1, sizeof(*f));
+                        if (!f) {
+                                pthread_mutex_lock(&w->lock);
+                                wm->retry_at = now_ms() + WARM_RETRY_MS;
+                                pthread_mutex_unlock(&w->lock);
+                                return;
+                        }
+                        *f = (struct segment){.size = want,
+                                              .page_size = wm->ps->page_size,
+                                              .pool = wm->ps,
+                                              .fd = -1,
+                                              .ro_fd = -1};
+                        wm->filling = f;
+                }
+                f = wm->filling;
+                if (make_turn(w, f, 1))
+                        return;
+                wm->filling = NULL;
+                if (f->error) {
+                        log_debug("warm pool (%" PRIu64 " kB pages): %s; tried again in %d ms",
+                                  wm->ps->page_size / 1024, errname(f->error), WARM_RETRY_MS);
+                        pthread_mutex_lock(&w->lock);
+                        wm->retry_at = now_ms() + WARM_RETRY_MS;
+                        pthread_mutex_unlock(&w->lock);
+                } else {
+                        wm->fd[wm->n] = f->fd;
+                        wm->len[wm->n++] = f->size;
+                        wm->ready += f->size;
+                        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+                }
+                free(f);
+                return;
+        }
+}
+
+void worker_set_warm(struct worker *w, uint64_t page_size, uint64_t bytes)
+{
+        struct warm *wm = warm_of(w, page_size);
+
+        if (!wm)
+                return;
+        pthread_mutex_lock(&w->lock);
+        wm->target = bytes;
+        wm->retry_at = 0;
+        pthread_cond_signal(&w->cond);
+        pthread_mutex_unlock(&w->lock);
 }
 
 /* Closing the memory frees its pages, once no process maps them. */
@@ -161,11 +398,24 @@ static void *worker_main(void *arg)
                 uint64_t one = 1;
                 int more;
 
-                while (!w->head && !w->stopping)
-                        pthread_cond_wait(&w->cond, &w->lock);
+                while (!w->head && !w->stopping && !warm_pending(w)) {
+                        struct timespec at;
+
+                        if (warm_retry(w, &at))
+                                pthread_cond_timedwait(&w->cond, &w->lock, &at);
+                        else
+                                pthread_cond_wait(&w->cond, &w->lock);
+                }
                 j = w->head;
-                if (!j)
+                if (!j && w->stopping)
                         break;
+                if (!j) {
+                        /* Nothing asked for: the warm pool's turn. */
+                        pthread_mutex_unlock(&w->lock);
+                        warm_turn(w);
+                        pthread_mutex_lock(&w->lock);
+                        continue;
+                }
                 w->head = j->next;
                 if (!w->head)
                         w->tail = &w->head;
@@ -278,14 +528,21 @@ int worker_start(struct worker **out, struct event_base *base, struct pool *pool
 
         if (!w)
                 return -ENOMEM;
+        pthread_condattr_t ca;
+
         pthread_mutex_init(&w->lock, NULL);
-        pthread_cond_init(&w->cond, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->cond, &ca);
+        pthread_condattr_destroy(&ca);
         w->tail = &w->head;
         w->pool = pool;
         w->keep = keep;
         w->backend = backend;
         w->done_fn = done;
         w->ctx = ctx;
+        for (size_t i = 0; i < pool->nsizes && i < POOL_MAX_SIZES; i++)
+                w->warm[w->nwarm++].ps = &pool->sizes[i];
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->efd < 0) {
                 r = -errno;
@@ -327,5 +584,8 @@ void worker_stop(struct worker *w)
                 free(j);
         }
         w->tail = &w->head;
+        /* The warm pool goes back: its pages are free again, or gone. */
+        for (size_t i = 0; i < w->nwarm; i++)
+                warm_trim(w, &w->warm[i], 0);
         worker_free(w);
 }

@@ -37,6 +37,11 @@ void worker_create(struct worker *w, struct segment *s);
 /* Free s's memory and s itself, then give pages back. s must be unlinked. */
 void worker_destroy(struct worker *w, struct segment *s);
 
+/* Keep bytes of page_size zeroed and ready (the warm pool; 0: none), made
+ * when no job waits; a create that fits takes from it. What is over is given
+ * back at once. */
+void worker_set_warm(struct worker *w, uint64_t page_size, uint64_t bytes);
+
 /* Finish every queued job, stop the thread. Completions not yet delivered
  * are delivered before this returns. */
 void worker_stop(struct worker *w);

@@ -56,3 +56,18 @@ echo "== alloc_hugepages against the kernel"
 echo
 echo "== the speed goals (docs/performance.md)"
 "$build/tests/bench/bench_goals" $short
+
+# The warm pool: a daemon that keeps the large create's bytes ready (P4),
+# then one that keeps a few 2 MiB pieces (P7).
+start_warm() {
+        kill -TERM "$daemon" && wait "$daemon" || true
+        rm -f "$work/hugepaged.sock"
+        "$build/daemon/hugepaged" --socket "$work/hugepaged.sock" --warm "$1" 2>>"$work/daemon.log" &
+        daemon=$!
+        for _ in $(seq 200); do [ -S "$work/hugepaged.sock" ] && break; sleep 0.02; done
+        export HUGEPAGED_PID=$daemon
+}
+if [ -n "$short" ]; then start_warm 2M:64M; else start_warm 2M:1G; fi
+"$build/tests/bench/bench_goals" $short --warm big
+start_warm 2M:64M
+"$build/tests/bench/bench_goals" $short --warm small

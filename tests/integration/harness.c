@@ -320,6 +320,15 @@ static void spawn_daemon(struct daemon *d, const char *const *extra)
         d->fds = fd_count_settled(d->pid) - segment_fds(d->pid);
 }
 
+void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+
+        ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+        fputs(text, f);
+        fclose(f);
+}
+
 void daemon_start(struct daemon *d, const char *const *extra)
 {
         strcpy(d->dir, "/tmp/hugepaged-test.XXXXXX");

@@ -150,6 +150,9 @@ int helper_run_as_within(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
 /* Run the helper and capture its first output line into out. Returns exit status. */
 int helper_run(char *out, size_t outlen, const char *const *args);
 
+/* Write text to path (made or emptied first). */
+void write_file(const char *path, const char *text);
+
 /* Run a suite (fork mode), print Check's summary; the exit status of main. */
 #include <check.h>
 int hp_run(Suite *s);

@@ -41,15 +41,6 @@
 
 static char confdir[64], conf[128];
 
-static void write_file(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "we");
-
-        ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-        fputs(text, f);
-        fclose(f);
-}
-
 static void setup(void)
 {
         strcpy(confdir, "/tmp/hugepaged-conf.XXXXXX");

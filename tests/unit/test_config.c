@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -96,6 +97,28 @@ START_TEST(every_key_and_trailing_comments)
         ck_assert_int_eq(c.grow, 0);
         ck_assert_uint_eq(c.nusers, 1);
         ck_assert_uint_eq(c.ngroups, 1);
+}
+END_TEST
+
+START_TEST(warm_pool_per_page_size)
+{
+        ck_assert_int_eq(load("[Pool]\nWarm=2M:256M\nWarm=1G:2G\nWarm=2M:64M\n"), 0);
+        ck_assert_uint_eq(config_warm_for(&c, 2 * MB), 64 * MB);
+        ck_assert_uint_eq(config_warm_for(&c, UINT64_C(1) << 30), UINT64_C(2) << 30);
+        ck_assert_uint_eq(config_warm_for(&c, 4096), 0);
+        /* Empty: none for any size, then one again. */
+        ck_assert_int_eq(load("[Pool]\nWarm=1G:2G\nWarm=\nWarm=2M:0\n"), 0);
+        ck_assert_uint_eq(config_warm_for(&c, UINT64_C(1) << 30), 0);
+        ck_assert_uint_eq(config_warm_for(&c, 2 * MB), 0);
+        for (const char *const *bad = (const char *const[]){"3M:9M", "2M:3M", "2M", ":8M", "2M:",
+                                                            "2M:x", "1K:1M", "2M:8M:1", NULL};
+             *bad; bad++) {
+                char text[64];
+
+                snprintf(text, sizeof(text), "[Pool]\nWarm=%s\n", *bad);
+                ck_assert_msg(load(text) < 0, "Warm=%s accepted", *bad);
+                ck_assert_ptr_nonnull(strstr(err, "Warm"));
+        }
 }
 END_TEST
 
@@ -218,6 +241,7 @@ int main(void)
         tcase_add_test(tc, command_line_keys);
         tcase_add_test(tc, who_gets_which_limits);
         tcase_add_test(tc, sections_merge);
+        tcase_add_test(tc, warm_pool_per_page_size);
         suite_add_tcase(s, tc);
         r = unit_run(s);
         config_free(&c);
