@@ -30,8 +30,10 @@ struct job {
 };
 
 /* The warm pool of one page size: files made and zeroed ahead, for nobody
- * yet. The worker's alone, but for target (set from the loop, under lock)
- * and ps->warm_ready (atomic, read by the loop). */
+ * yet. The worker makes them; the pieces, ready, target and retry_at are
+ * under w->lock, because the loop sets the target and takes a piece of a
+ * create's exact size itself; ps->warm_ready is their sum for the counters.
+ * filling is the worker's alone. */
 #define WARM_PIECES 64
 
 struct warm {
@@ -180,6 +182,19 @@ static int run_create(struct worker *w, struct segment *s)
 
 /* ---- the warm pool ------------------------------------------------------- */
 
+/* Piece i out of the pool, w->lock held: its fd. */
+static int warm_remove(struct warm *wm, unsigned i)
+{
+        int fd = wm->fd[i];
+
+        wm->ready -= wm->len[i];
+        wm->n--;
+        wm->fd[i] = wm->fd[wm->n];
+        wm->len[i] = wm->len[wm->n];
+        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+        return fd;
+}
+
 static struct warm *warm_of(struct worker *w, uint64_t page_size)
 {
         for (size_t i = 0; i < w->nwarm; i++)
@@ -211,18 +226,11 @@ static int warm_take(struct worker *w, struct segment *s)
                 wm->piece = s->size > floor ? s->size : floor;
         }
         wm->retry_at = 0;
-        pthread_mutex_unlock(&w->lock);
         for (unsigned i = 0; i < wm->n; i++)
                 if (wm->len[i] >= s->size && (best == WARM_PIECES || wm->len[i] < wm->len[best]))
                         best = i;
-        if (best == WARM_PIECES)
-                return -1;
-        fd = wm->fd[best];
-        wm->ready -= wm->len[best];
-        wm->n--;
-        wm->fd[best] = wm->fd[wm->n];
-        wm->len[best] = wm->len[wm->n];
-        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+        fd = best == WARM_PIECES ? -1 : warm_remove(wm, best);
+        pthread_mutex_unlock(&w->lock);
         return fd;
 }
 
@@ -243,21 +251,27 @@ static void warm_drop_filling(struct worker *w, struct warm *wm)
 /* Give back what is over the target: the largest pieces first. */
 static void warm_trim(struct worker *w, struct warm *wm, uint64_t target)
 {
-        if (wm->filling && wm->ready + wm->filling->size > target)
+        uint64_t ready;
+
+        pthread_mutex_lock(&w->lock);
+        ready = wm->ready;
+        pthread_mutex_unlock(&w->lock);
+        if (wm->filling && ready + wm->filling->size > target)
                 warm_drop_filling(w, wm);
+        pthread_mutex_lock(&w->lock);
         while (wm->ready > target && wm->n) {
                 unsigned big = 0;
+                int fd;
 
                 for (unsigned i = 1; i < wm->n; i++)
                         if (wm->len[i] > wm->len[big])
                                 big = i;
-                close(wm->fd[big]);
-                wm->ready -= wm->len[big];
-                wm->n--;
-                wm->fd[big] = wm->fd[wm->n];
-                wm->len[big] = wm->len[wm->n];
+                fd = warm_remove(wm, big);
+                pthread_mutex_unlock(&w->lock);
+                close(fd); /* its pages are free again, or gone */
+                pthread_mutex_lock(&w->lock);
         }
-        __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&w->lock);
 }
 
 /* What the warm pool of wm wants done, w->lock held: 1 (trim or fill), 0. */
@@ -298,21 +312,22 @@ static void warm_turn(struct worker *w)
         for (size_t i = 0; i < w->nwarm; i++) {
                 struct warm *wm = &w->warm[i];
                 struct segment *f;
-                uint64_t target, want;
+                uint64_t target, ready, want;
 
                 pthread_mutex_lock(&w->lock);
                 target = wm->target;
+                ready = wm->ready;
                 if (!warm_wants(wm)) {
                         pthread_mutex_unlock(&w->lock);
                         continue;
                 }
                 pthread_mutex_unlock(&w->lock);
-                if (wm->ready + (wm->filling ? wm->filling->size : 0) > target) {
+                if (ready + (wm->filling ? wm->filling->size : 0) > target) {
                         warm_trim(w, wm, target);
                         return;
                 }
                 if (!wm->filling) {
-                        want = target - wm->ready;
+                        want = target - ready;
                         if (!wm->piece)
                                 wm->piece = target;
                         if (want > wm->piece)
@@ -343,10 +358,12 @@ static void warm_turn(struct worker *w)
                         wm->retry_at = now_ms() + WARM_RETRY_MS;
                         pthread_mutex_unlock(&w->lock);
                 } else {
+                        pthread_mutex_lock(&w->lock);
                         wm->fd[wm->n] = f->fd;
                         wm->len[wm->n++] = f->size;
                         wm->ready += f->size;
                         __atomic_store_n(&wm->ps->warm_ready, wm->ready, __ATOMIC_RELAXED);
+                        pthread_mutex_unlock(&w->lock);
                 }
                 free(f);
                 return;
@@ -499,9 +516,55 @@ static void enqueue(struct worker *w, enum worker_job kind, struct segment *s)
         pthread_mutex_unlock(&w->lock);
 }
 
+/* On the loop: a warm piece of exactly s's size, made into s now (a few
+ * system calls, no page freed or zeroed), its completion delivered through
+ * the eventfd as the worker's are, without waking the worker. 1 if so. */
+static int take_warm_here(struct worker *w, struct segment *s)
+{
+        struct warm *wm = w->backend->dir < 0 ? warm_of(w, s->page_size) : NULL;
+        struct job *j;
+        uint64_t one = 1;
+        int fd = -1;
+
+        if (!wm)
+                return 0;
+        pthread_mutex_lock(&w->lock);
+        for (unsigned i = 0; i < wm->n && fd < 0; i++)
+                if (wm->len[i] == s->size) {
+                        fd = warm_remove(wm, i);
+                        wm->retry_at = 0;
+                        pthread_cond_signal(&w->cond); /* to be made again */
+                }
+        pthread_mutex_unlock(&w->lock);
+        if (fd < 0)
+                return 0;
+        j = calloc(1, sizeof(*j));
+        if (!j || memory_warm_take(s, fd) < 0) {
+                free(j);
+                if (s->fd >= 0)
+                        memory_abort(w->backend, s);
+                return 0; /* the worker makes it, from cold */
+        }
+        s->made = s->size;
+        if (memory_end(w->backend, s) < 0) {
+                memory_abort(w->backend, s);
+                s->error = -ENOMEM;
+        }
+        j->kind = WORKER_CREATE;
+        j->seg = s;
+        pthread_mutex_lock(&w->lock);
+        j->next = w->done;
+        w->done = j;
+        pthread_mutex_unlock(&w->lock);
+        if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                log_err("worker: eventfd write: %s", errname(errno));
+        return 1;
+}
+
 void worker_create(struct worker *w, struct segment *s)
 {
-        enqueue(w, WORKER_CREATE, s);
+        if (!take_warm_here(w, s))
+                enqueue(w, WORKER_CREATE, s);
 }
 
 void worker_destroy(struct worker *w, struct segment *s)
