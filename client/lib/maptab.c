@@ -137,14 +137,16 @@ int held_identify(struct held *h, int fd)
         return 0;
 }
 
-/* The budget, read again from the limit every so many descriptors kept and
- * whenever it is reached (the program may have raised its limit). */
+/* The budget, read again from the limit every 64 asks (the program may
+ * have changed its limit). */
 int held_may_keep_fd(void)
 {
         static size_t budget, until_check;
+        static int known;
         struct rlimit rl;
 
-        if (kept >= budget || until_check-- == 0) {
+        if (!known || until_check-- == 0) {
+                known = 1;
                 budget = KEEP_FDS_MAX;
                 if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 4 < budget)
                         budget = (size_t)(rl.rlim_cur / 4);

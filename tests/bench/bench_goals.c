@@ -438,11 +438,15 @@ static long used_2m(void)
 
 static long warm_used; /* with the warm pool full, and nothing else */
 
-/* Untimed, before each warm create: the pool made again since the last. */
+/* Untimed, before each warm create: the pool made again since the last,
+ * and the last segment gone (the count steady at the pool's for 20 ms: it
+ * passes that figure on the way while both change). */
 static void warm_full(void)
 {
-        for (int i = 0; i < 20000 && used_2m() != warm_used; i++)
-                usleep(100);
+        for (int steady = 0, i = 0; steady < 20 && i < 100000; i++) {
+                steady = used_2m() == warm_used ? steady + 1 : 0;
+                usleep(1000);
+        }
 }
 
 static void settle_warm(void)
