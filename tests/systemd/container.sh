@@ -51,8 +51,15 @@ container_boot() {
                 [ -d "$cg" ] || continue
                 mkdir -p "$cg/$CT_NAME" && echo "$CT_NSPAWN" >"$cg/$CT_NAME/cgroup.procs" 2>/dev/null || true
         done
-        for _ in $(seq 100); do
-                CT_PID=$(pgrep -P "$CT_NSPAWN" | head -1)
+        # The container's PID 1 is the child of nspawn that runs systemd: nspawn
+        # may have other children for a moment first (one was once taken for
+        # it, and was gone a moment later).
+        local p
+        CT_PID=
+        for _ in $(seq 300); do
+                for p in $(pgrep -P "$CT_NSPAWN"); do
+                        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && CT_PID=$p
+                done
                 [ -n "$CT_PID" ] && break
                 sleep 0.1
         done
