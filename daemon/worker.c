@@ -293,13 +293,14 @@ static int warm_pending(const struct worker *w)
         return 0;
 }
 
-/* The earliest retry of a piece that could not be made, if any. */
+/* The earliest retry still to come of a piece that could not be made, if
+ * any (one that is due is warm_pending()'s). */
 static int warm_retry(const struct worker *w, struct timespec *at)
 {
-        uint64_t first = 0;
+        uint64_t first = 0, now = now_ms();
 
         for (size_t i = 0; i < w->nwarm; i++)
-                if (w->warm[i].retry_at && (!first || w->warm[i].retry_at < first))
+                if (w->warm[i].retry_at > now && (!first || w->warm[i].retry_at < first))
                         first = w->warm[i].retry_at;
         at->tv_sec = (time_t)(first / 1000);
         at->tv_nsec = (long)(first % 1000) * 1000000;
@@ -359,6 +360,7 @@ static void warm_turn(struct worker *w)
                         pthread_mutex_unlock(&w->lock);
                 } else {
                         pthread_mutex_lock(&w->lock);
+                        wm->retry_at = 0;
                         wm->fd[wm->n] = f->fd;
                         wm->len[wm->n++] = f->size;
                         wm->ready += f->size;
