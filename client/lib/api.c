@@ -91,9 +91,7 @@ static void *map(uint64_t page_size, int fd, void *addr, size_t len, int prot, i
                 errno = EINVAL;
                 return MAP_FAILED;
         }
-        /* A new private segment's memory was made for this caller, and is
-         * all there: mapped at once, its first touches take no fault. */
-        p = mmap(addr, len, prot, MAP_SHARED | (key == 0 ? MAP_POPULATE : 0), fd, 0);
+        p = mmap(addr, len, prot, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
                 return p;
         if (key == 0 && madvise(p, len, MADV_DONTFORK) < 0) {
